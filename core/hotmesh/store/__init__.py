@@ -1,0 +1,1 @@
+"""The store protocol and the types that cross it."""
