@@ -1,0 +1,1 @@
+"""The engine that runs YAML-modelled workflow apps."""
