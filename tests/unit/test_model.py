@@ -834,7 +834,7 @@ def test_valid_mapping_roots_accepted() -> None:
 
 
 def test_mapping_checker_roots() -> None:
-    checker = MappingChecker({"a1"}, function_exists=lambda name: True)
+    checker = MappingChecker({"a1"}, function_exists=lambda domain, name: True)
 
     for text in (
         "{a1.output.data.x}",
@@ -859,7 +859,9 @@ def test_mapping_checker_roots() -> None:
 
 
 def test_mapping_checker_unknown_function() -> None:
-    checker = MappingChecker({"a1"}, function_exists=lambda name: name == "math.add")
+    checker = MappingChecker(
+        {"a1"}, function_exists=lambda domain, name: (domain, name) == ("math", "add")
+    )
 
     assert checker.check_expression("{@math.add}") is None
     message = checker.check_expression("{@math.nope}")
@@ -870,10 +872,6 @@ def test_mapping_checker_unknown_function() -> None:
 
 
 def test_unknown_function_via_load() -> None:
-    pipe = pytest.importorskip("hotmesh.engine.pipe")
-    if not hasattr(pipe, "function_exists"):
-        pytest.skip("hotmesh.engine.pipe does not export function_exists yet")
-
     problems = problems_of(
         inline("""
         app:
@@ -891,7 +889,7 @@ def test_unknown_function_via_load() -> None:
     )
 
     assert [(p.path, p.line) for p in problems] == [
-        ("app.graphs[0].activities.t1.job.maps.x", 10)
+        ("app.graphs[0].activities.t1.job.maps.x", 11)
     ]
     assert "unknown function" in problems[0].message
 

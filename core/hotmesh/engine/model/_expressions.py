@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -23,19 +22,15 @@ SCHEMA_KEY = "schema"
 """Key of JSON Schema documents, which hold examples rather than expressions."""
 
 
-def _load_function_lookup() -> Callable[[str], bool] | None:
-    """Return ``hotmesh.engine.pipe.function_exists``, or None if not available.
+FunctionExists = Callable[[str, str], bool]
+"""Lookup taking a function's domain and name, as in ``{@domain.name}``."""
 
-    The lookup takes a qualified name such as ``"date.now"``.
-    """
-    # TODO: import function_exists directly once hotmesh.engine.pipe exports
-    # it. Until then, functions named in `{@domain.fn}` are not checked.
-    try:
-        module = importlib.import_module("hotmesh.engine.pipe")
-    except ImportError:
-        return None
-    lookup = getattr(module, "function_exists", None)
-    return lookup if callable(lookup) else None
+
+def _pipe_function_exists(domain: str, name: str) -> bool:
+    # Imported on first use, so importing the model package does not import @pipe.
+    from hotmesh.engine.pipe import function_exists
+
+    return function_exists(domain, name)
 
 
 class MappingChecker:
@@ -44,10 +39,10 @@ class MappingChecker:
     def __init__(
         self,
         activity_ids: Iterable[str],
-        function_exists: Callable[[str], bool] | None = None,
+        function_exists: FunctionExists = _pipe_function_exists,
     ) -> None:
         self.roots = frozenset(activity_ids) | SYSTEM_VARIABLES | REDUCE_VARIABLES
-        self.function_exists = function_exists or _load_function_lookup()
+        self.function_exists = function_exists
 
     def check_tree(
         self, value: Any, path: NodePath, report: Report, *, in_hook: bool = False
@@ -92,6 +87,6 @@ class MappingChecker:
         domain, dot, function = name.partition(".")
         if not (domain and dot and function):
             return f"invalid function reference {text!r}: write '{{@domain.function}}'"
-        if self.function_exists is None or self.function_exists(name):
+        if self.function_exists(domain, function):
             return None
         return f"unknown function {text!r}: no @pipe function {name!r} exists"
