@@ -1,0 +1,170 @@
+"""Building client objects from :class:`ConnectionSettings`.
+
+A store opens up to three clients: one for commands, one for blocking
+stream reads (so a read waiting on ``XREADGROUP BLOCK`` never holds a
+connection that commands need) and one for pub/sub.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from hotmesh.errors import ConfigurationError
+from hotmesh.store.backend import ConnectionSettings
+from hotmesh_redis.flavor import Flavor
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CONNECT_TIMEOUT = 5.0
+"""Seconds to wait for a TCP connection before failing."""
+
+_TLS_OPTIONS = ("ssl_cert_reqs", "ssl_ca_certs", "ssl_certfile", "ssl_keyfile")
+_KNOWN_OPTIONS = frozenset(
+    {"max_payload_bytes", "connect_timeout", "socket_timeout", "client_name"}
+    | set(_TLS_OPTIONS)
+)
+
+
+@dataclass(frozen=True)
+class StoreOptions:
+    """The URL query options the store reads."""
+
+    max_payload_bytes: int | None = None
+    """Largest value, in UTF-8 bytes, that a verb accepts; None for no limit."""
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    """Seconds to wait for a connection."""
+    socket_timeout: float | None = None
+    """Seconds to wait for a command's reply; None waits as long as it takes."""
+    client_name: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: ConnectionSettings) -> StoreOptions:
+        options = settings.options
+        unknown = sorted(set(options) - _KNOWN_OPTIONS)
+        if unknown:
+            logger.warning("ignoring unknown URL options %s", ", ".join(unknown))
+        return cls(
+            max_payload_bytes=_positive_int(options, "max_payload_bytes"),
+            connect_timeout=_seconds(options, "connect_timeout")
+            or DEFAULT_CONNECT_TIMEOUT,
+            socket_timeout=_seconds(options, "socket_timeout"),
+            client_name=options.get("client_name"),
+        )
+
+
+def _positive_int(options: dict[str, str], name: str) -> int | None:
+    text = options.get(name)
+    if text is None:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ConfigurationError(
+            f"invalid URL option {name}={text!r}: expected a positive integer"
+        )
+    return value
+
+
+def _seconds(options: dict[str, str], name: str) -> float | None:
+    text = options.get(name)
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if value <= 0:
+        raise ConfigurationError(
+            f"invalid URL option {name}={text!r}: expected a positive number of seconds"
+        )
+    return value
+
+
+def is_cluster(settings: ConnectionSettings) -> bool:
+    return settings.cluster or settings.scheme.endswith("+cluster")
+
+
+def _common_kwargs(
+    settings: ConnectionSettings, options: StoreOptions, *, blocking: bool
+) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {
+        "username": settings.username,
+        "password": settings.password,
+        "client_name": options.client_name,
+        "decode_responses": False,
+        "socket_connect_timeout": options.connect_timeout,
+        # A blocking read waits on the server for up to block_ms, which a
+        # socket timeout would cut short.
+        "socket_timeout": None if blocking else options.socket_timeout,
+    }
+    if settings.tls:
+        kwargs["ssl"] = True
+        for name in _TLS_OPTIONS:
+            if name in settings.options:
+                kwargs[name] = settings.options[name]
+    return kwargs
+
+
+def build_client(
+    settings: ConnectionSettings,
+    flavor: Flavor,
+    options: StoreOptions,
+    *,
+    blocking: bool = False,
+    retries: bool = False,
+) -> Any:
+    """Create a client for a URL. No I/O happens until the first command.
+
+    ``retries`` keeps the client library's reconnect-and-retry policy; it
+    is only safe for idempotent traffic such as pub/sub.
+    """
+    kwargs = _common_kwargs(settings, options, blocking=blocking)
+    if is_cluster(settings):
+        # NOTE: the cluster client keeps the library's retries, which it
+        # needs to follow a failover. A script re-sent after a dropped
+        # connection can then run twice: guards make the second run of a
+        # step a no-op, or its lease check raises LeaseLostError.
+        return flavor.cluster_class(
+            host=settings.host, port=settings.port or 6379, **kwargs
+        )
+    if not retries:
+        # Re-sending a script after a dropped connection could apply a
+        # step twice, so the caller sees ConnectionFailedError instead and
+        # redelivery takes over.
+        kwargs["retry"] = flavor.no_retry()
+    if settings.path:
+        return flavor.client_class(
+            unix_socket_path=settings.path, db=settings.db, **kwargs
+        )
+    return flavor.client_class(
+        host=settings.host, port=settings.port or 6379, db=settings.db, **kwargs
+    )
+
+
+def build_node_client(
+    settings: ConnectionSettings,
+    flavor: Flavor,
+    options: StoreOptions,
+    host: str,
+    port: int,
+) -> Any:
+    """Create a plain client for one node of a cluster (used for pub/sub)."""
+    kwargs = _common_kwargs(settings, options, blocking=True)
+    return flavor.client_class(host=host, port=port, **kwargs)
+
+
+def twin_client(client: Any) -> Any:
+    """Create a client with its own connection pool, configured like ``client``.
+
+    Used for a client supplied by the caller: blocking reads get their own
+    connections without touching the caller's pool.
+    """
+    pool = client.connection_pool
+    kwargs = dict(pool.connection_kwargs)
+    kwargs["socket_timeout"] = None
+    twin_pool = type(pool)(connection_class=pool.connection_class, **kwargs)
+    return type(client).from_pool(twin_pool)

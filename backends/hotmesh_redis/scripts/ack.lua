@@ -1,0 +1,23 @@
+-- ack: acknowledge a leased message and append messages, atomically.
+--
+-- KEYS[1]     stream of the leased message    hmsh:{app}:x:<topic>
+-- KEYS[2..]   streams receiving messages      hmsh:{app}:x:<topic>
+--
+-- ARGV, read in order:
+--   lease       5 arguments, see lib/lease.lua
+--   messages    count, then (stream key index, payload)
+--
+-- Returns 1 when acknowledged, 0 when the lease was lost (nothing written).
+
+--@include lib/reader.lua
+--@include lib/lease.lua
+
+local lease = next_lease()
+local messages = next_messages()
+
+if not lease or not lease_held(lease) then
+  return 0
+end
+append_messages(messages)
+release_lease(lease)
+return 1

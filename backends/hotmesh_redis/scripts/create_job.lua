@@ -1,0 +1,77 @@
+-- create_job: reserve a job id and write the job's first state.
+--
+-- KEYS[1..5]  as in lib/job.lua (job hash, dependents list, timers zset,
+--             timer payloads hash, signals hash)
+-- KEYS[6..]   the leased message's stream, streams receiving messages,
+--             dependents lists and job hashes of dependent owners
+--
+-- ARGV, read in order:
+--   interrupted_below        status below which no messages are sent
+--   lease                    5 arguments, see lib/lease.lua
+--   origin_field, origin     reserved field and the creating message's id
+--   status                   initial status
+--   fields                   count, then name/value pairs
+--   messages, on_finish      count, then (stream key index, payload)
+--   timers                   count, then 3 arguments each, see lib/timers.lua
+--   dependents               count, then 3 arguments each, see lib/job.lua
+--   expire_seconds           '' for none
+--   publications             count, then channel/message pairs
+--
+-- Returns {0, status} when created, {1} when the lease was lost,
+-- {4, status} when the same origin already created the job (a replay) and
+-- {5} when another origin did.
+
+--@include lib/reader.lua
+--@include lib/lease.lua
+--@include lib/timers.lua
+--@include lib/job.lua
+
+local job_key = KEYS[1]
+local interrupted_below = next_int()
+local lease = next_lease()
+local origin_field = next_arg()
+local origin = next_arg()
+local status = next_arg()
+local fields = next_pairs()
+local messages = next_messages()
+local on_finish = next_messages()
+local timers = next_timers()
+local dependents = next_dependents()
+local expire_seconds = next_arg()
+local publications = next_pairs()
+
+if lease and not lease_held(lease) then
+  return {1}
+end
+
+if redis.call('EXISTS', job_key) == 1 then
+  if origin ~= '' and redis.call('HGET', job_key, origin_field) == origin then
+    if lease then
+      release_lease(lease)
+    end
+    return {4, read_status(job_key)}
+  end
+  return {5}
+end
+
+write_fields(job_key, fields)
+redis.call('HSET', job_key, STATUS, status)
+if origin ~= '' then
+  redis.call('HSET', job_key, origin_field, origin)
+end
+
+local status_number = tonumber(status)
+if status_number >= interrupted_below then
+  append_messages(messages)
+  schedule_timers(KEYS[3], KEYS[4], timers)
+  add_dependents(dependents)
+end
+if status_number <= 0 then
+  append_messages(on_finish)
+end
+set_expiry(expire_seconds)
+publish_all(publications)
+if lease then
+  release_lease(lease)
+end
+return {0, status_number}

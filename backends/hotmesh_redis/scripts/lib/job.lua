@@ -1,0 +1,75 @@
+-- Job writes shared by create_job.lua and commit_step.lua. Both scripts
+-- declare the same first five keys:
+--   KEYS[1]  job hash             hmsh:{app}:j:<job_id>
+--   KEYS[2]  job dependents list  hmsh:{app}:d:<job_id>
+--   KEYS[3]  timers zset          hmsh:{app}:t
+--   KEYS[4]  timer payloads hash  hmsh:{app}:tp
+--   KEYS[5]  signals hash         hmsh:{app}:sig
+local STATUS = ':'
+
+local function is_integer(value)
+  return #value <= 18 and string.match(value, '^%-?%d+$') ~= nil
+end
+
+local function read_status(job_key)
+  local value = redis.call('HGET', job_key, STATUS)
+  if not value or not is_integer(value) then
+    return 0
+  end
+  return tonumber(value)
+end
+
+local function write_fields(job_key, fields)
+  for _, pair in ipairs(fields) do
+    redis.call('HSET', job_key, pair[1], pair[2])
+  end
+end
+
+-- Dependents: a count, then (list key index, owner job key index, entry).
+local function next_dependents()
+  local list = {}
+  for i = 1, next_int() do
+    list[i] = {next_key(), next_key(), next_arg()}
+  end
+  return list
+end
+
+-- An entry added to the list of an owner whose job hash already expires
+-- gets the same expiry, so the list never outlives the job.
+local function add_dependents(dependents)
+  for _, dependent in ipairs(dependents) do
+    local list_key, owner_key = dependent[1], dependent[2]
+    redis.call('RPUSH', list_key, dependent[3])
+    local ttl = redis.call('PTTL', owner_key)
+    if ttl > 0 then
+      redis.call('PEXPIRE', list_key, ttl)
+    end
+  end
+end
+
+local function register_signals(signals)
+  for _, pair in ipairs(signals) do
+    redis.call('HSET', KEYS[5], pair[1], pair[2])
+  end
+end
+
+-- An empty argument leaves expiry alone; 0 removes it; n expires the job
+-- hash and its dependents list after n seconds.
+local function set_expiry(seconds)
+  if seconds == '' then
+    return
+  end
+  for _, key in ipairs({KEYS[1], KEYS[2]}) do
+    if tonumber(seconds) == 0 then
+      redis.call('PERSIST', key)
+    else
+      redis.call('EXPIRE', key, seconds)
+    end
+  end
+end
+
+local function publish_all(publications)
+  for _, pair in ipairs(publications) do
+    redis.call('PUBLISH', pair[1], pair[2])
+  end
+end

@@ -1,0 +1,34 @@
+-- Lease checks, shared by the scripts that acknowledge a stream message.
+-- A lease is five arguments: stream key index, group, message id, consumer
+-- and delivery count. An empty group means the call presents no lease.
+local function next_lease()
+  local lease = {
+    key = next_key(),
+    group = next_arg(),
+    id = next_arg(),
+    consumer = next_arg(),
+    delivery = next_int(),
+  }
+  if lease.group == '' then
+    return nil
+  end
+  return lease
+end
+
+-- The lease holds while the message is pending for the same consumer with
+-- the same delivery count: a reclaim by another consumer changes the owner,
+-- and a reclaim by the same consumer raises the count.
+local function lease_held(lease)
+  local pending = redis.pcall('XPENDING', lease.key, lease.group, lease.id, lease.id, 1)
+  if type(pending) ~= 'table' or pending.err then
+    return false
+  end
+  local entry = pending[1]
+  return entry ~= nil and entry[2] == lease.consumer
+    and tonumber(entry[4]) == lease.delivery
+end
+
+local function release_lease(lease)
+  redis.call('XACK', lease.key, lease.group, lease.id)
+  redis.call('XDEL', lease.key, lease.id)
+end

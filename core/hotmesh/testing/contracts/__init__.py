@@ -1,0 +1,37 @@
+"""The contract test classes of the store conformance suite.
+
+Each class groups the contracts of a few related verbs. The plugin
+:mod:`hotmesh.testing.conformance` adds every class in
+:data:`CONTRACT_CLASSES` to the test modules that opt in.
+"""
+
+from hotmesh.testing.contracts.coordination import (
+    TestApps,
+    TestEntries,
+    TestPubSub,
+    TestRoles,
+    TestThrottles,
+)
+from hotmesh.testing.contracts.jobs import TestJobs
+from hotmesh.testing.contracts.payloads import TestPayloads
+from hotmesh.testing.contracts.retention import TestRetention, TestScriptCache
+from hotmesh.testing.contracts.steps import TestSteps
+from hotmesh.testing.contracts.streams import TestStreams
+from hotmesh.testing.contracts.timers import TestTimers
+
+CONTRACT_CLASSES: tuple[type, ...] = (
+    TestJobs,
+    TestSteps,
+    TestStreams,
+    TestTimers,
+    TestRoles,
+    TestThrottles,
+    TestPubSub,
+    TestEntries,
+    TestApps,
+    TestPayloads,
+    TestRetention,
+    TestScriptCache,
+)
+
+__all__ = ["CONTRACT_CLASSES"]
