@@ -12,7 +12,9 @@ Names used below:
   each worker topic (``"work.do"``) has its own stream.
 * *job fields*: a job's state is a flat mapping of field names to strings.
   The store treats names and values as opaque, except for the status field
-  (:data:`STATUS_FIELD`), which holds a signed integer.
+  (:data:`STATUS_FIELD`), which holds a signed integer. Other names that
+  start with ``:`` are reserved for the store's own bookkeeping and are
+  left out of :meth:`Store.read_job`.
 """
 
 from __future__ import annotations
@@ -95,7 +97,8 @@ class Timer:
     """A message to append to the engine stream once ``due_ms`` has passed.
 
     ``timer_id`` identifies the timer within the app: scheduling the same id
-    twice keeps one timer, due at the later of the two times.
+    twice keeps one timer, due at the later of the two times, with the
+    message scheduled for that time.
     """
 
     timer_id: str
@@ -132,7 +135,11 @@ class Guard:
 
 @dataclass(frozen=True)
 class Dependent:
-    """An entry appended to the dependents list of ``owner_job_id``."""
+    """An entry appended to the dependents list of ``owner_job_id``.
+
+    When the owner's state already expires, the list gets the same expiry,
+    so it never outlives the job.
+    """
 
     owner_job_id: str
     entry: str
@@ -149,14 +156,17 @@ class Step:
        :class:`Guard`).
     3. Write ``fields``, delete ``delete_fields``.
     4. Apply ``increments`` in order, then add ``status_delta`` to the status
-       field. The resulting values are returned.
+       field. The resulting values are returned. When a field to increment
+       holds something other than an integer, the step raises
+       ``StoreError`` and writes nothing.
     5. When the new status is not below :data:`INTERRUPTED_BELOW`, append
        ``messages``, schedule ``timers``, register ``signals`` and
        ``dependents``.
     6. When the new status is at most 0 and the status before the delta was
        above 0, append ``on_finish`` (the step that finished the job).
-    7. When ``expire_seconds`` is set, expire every key the job owns after
-       that many seconds (0 removes the expiry).
+    7. When ``expire_seconds`` is set, expire every key the job owns (its
+       state and its dependents list) after that many seconds (0 removes
+       the expiry).
     8. Remove ``drop_signals``; publish ``publish`` notifications.
     9. Acknowledge and delete the leased message.
     """
@@ -201,7 +211,12 @@ class NewJob:
     ``status`` is the initial value of the status field. ``origin`` names
     the message that created the job: when a job with this id already
     exists and was created by the same origin, the call is a replay of a
-    redelivered message and succeeds without writing.
+    redelivered message and succeeds without writing job state.
+
+    The lists apply as in :class:`Step`, the initial status taking the place
+    of the new status: nothing is sent when it is below
+    :data:`INTERRUPTED_BELOW`, and ``on_finish`` is sent when it is at most
+    0 (a job that finishes as it is created).
     """
 
     job_id: str
@@ -276,7 +291,10 @@ class Store(Protocol):
     async def activate_app_version(
         self, app: AppKey, version: str, activated_at: str
     ) -> None:
-        """Mark a deployed version as the app's active version."""
+        """Mark a deployed version as the app's active version.
+
+        Raises ``DeploymentError`` when the version was never saved.
+        """
 
     async def load_app_profile(self, app: AppKey) -> dict[str, str]:
         """Return the app profile: ``active_version`` and ``versions/<v>``."""
@@ -287,9 +305,11 @@ class Store(Protocol):
         """Reserve a job id and write the job's first state, atomically.
 
         Raises ``DuplicateJobError`` when the id is taken (unless the
-        existing job has the same ``origin``: then nothing is written and
-        the result is returned as applied). The leased message, if any, is
-        acknowledged in the same write.
+        existing job has the same ``origin``: then no job state is written,
+        the leased message is acknowledged and the result is returned as
+        applied with the job's current status). The leased message, if any,
+        is acknowledged in the same write. Raises ``LeaseLostError``
+        (writing nothing) when the lease was lost.
         """
 
     async def commit_step(self, app: AppKey, step: Step) -> StepResult:
@@ -312,7 +332,8 @@ class Store(Protocol):
         """Delete a job's state. Return whether it existed."""
 
     async def job_ttl(self, app: AppKey, job_id: str) -> int | None:
-        """Return the seconds until a job expires, None if it never does."""
+        """Return the seconds until a job expires, None if it never does or
+        does not exist."""
 
     async def read_dependents(self, app: AppKey, job_id: str) -> list[str]:
         """Return the entries of a job's dependents list."""
@@ -340,7 +361,10 @@ class Store(Protocol):
         count: int,
         block_ms: int,
     ) -> list[StreamMessage]:
-        """Claim up to ``count`` new messages, waiting up to ``block_ms``."""
+        """Claim up to ``count`` new messages, waiting up to ``block_ms``.
+
+        ``block_ms`` 0 returns at once. Each lease has delivery 1.
+        """
 
     async def ack(
         self, app: AppKey, lease: Lease, messages: Sequence[Outgoing] = ()
@@ -423,7 +447,11 @@ class Store(Protocol):
         """Remove every stored throttle delay."""
 
     async def publish(self, app: AppKey, channel: str, message: str) -> int:
-        """Publish on an app channel. Return the number of receivers."""
+        """Publish on an app channel. Return the number of receivers.
+
+        On a cluster the count covers only the clients connected to the
+        node that took the message, though every subscriber receives it.
+        """
 
     async def subscribe(
         self, app: AppKey, channel: str, callback: MessageCallback
