@@ -24,6 +24,7 @@ catch ``redis`` or ``valkey`` exceptions::
     │   ├── JobFailedError
     │   └── JobInterruptedError
     ├── TopicNotFoundError
+    ├── HookNotFoundError
     ├── PipeError
     └── SerializationError
 """
@@ -161,6 +162,10 @@ class JobInterruptedError(JobFailedError):
 
 class TopicNotFoundError(HotMeshError):
     """No graph of the active app version subscribes to a topic."""
+
+
+class HookNotFoundError(HotMeshError):
+    """No paused hook activity matches a hook's topic and payload."""
 
 
 class PipeError(HotMeshError):

@@ -1,0 +1,1 @@
+"""Runnable examples, started with ``hotmesh demo NAME``."""

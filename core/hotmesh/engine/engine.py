@@ -1,0 +1,489 @@
+"""The engine: reads engine-stream messages and carries jobs forward.
+
+An engine holds no job state of its own. For each message it reads the
+job's fields, computes one step, and commits it atomically together with
+the acknowledgement of the message. Any number of engines, in any number of
+processes, can consume the same stream.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from hotmesh.engine import steps
+from hotmesh.engine.jobs import (
+    Finish,
+    JobRequest,
+    ParentLink,
+    build_job,
+    emit_notices,
+    fail_job_step,
+    finish_job,
+    interrupt_step,
+)
+from hotmesh.engine.messages import MalformedMessageError, Message, new_guid
+from hotmesh.engine.model import Activity, AppModel, Graph
+from hotmesh.engine.pipe import UNDEFINED, resolve
+from hotmesh.engine.state import decode, job_output, metadata_field, read_status
+from hotmesh.engine.steps import StepInput, json_str
+from hotmesh.errors import (
+    DuplicateJobError,
+    HookNotFoundError,
+    HotMeshError,
+    JobNotFoundError,
+    LeaseLostError,
+    TopicNotFoundError,
+)
+from hotmesh.store.protocol import (
+    ENGINE_TOPIC,
+    AppKey,
+    Lease,
+    NewJob,
+    Outgoing,
+    Step,
+    StepResult,
+    Store,
+    StreamMessage,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_STEP_RETRIES = 20
+"""Attempts of a step whose optimistic guard keeps failing under contention."""
+
+
+class Engine:
+    """Processes engine-stream messages for one app."""
+
+    def __init__(
+        self,
+        store: Store,
+        app: AppKey,
+        guid: str,
+        *,
+        load_model: Callable[[str], Awaitable[AppModel]],
+        active_version: Callable[[], Awaitable[str]],
+        default_expire: int = 1,
+    ) -> None:
+        self.store = store
+        self.app = app
+        self.guid = guid
+        self._load_model = load_model
+        self._active_version = active_version
+        self.default_expire = default_expire
+        self._handlers: dict[str, Callable[[Message, Lease], Awaitable[None]]] = {
+            "transition": self._on_transition,
+            "response": self._on_response,
+            "result": self._on_response,
+            "cycle": self._on_response,
+            "timehook": self._on_timehook,
+            "webhook": self._on_webhook,
+            "await": self._on_await,
+            "finish": self._on_finish,
+            "emit": self._on_emit,
+        }
+
+    # -- starting jobs ------------------------------------------------------
+
+    async def graph_for(
+        self, topic: str, version: str | None = None
+    ) -> tuple[AppModel, Graph]:
+        """Return the model and graph that start jobs on a topic."""
+        model = await self._load_model(version or await self._active_version())
+        graph = model.graph_for_topic(topic)
+        if graph is None:
+            topics = ", ".join(sorted(g.subscribes for g in model.graphs))
+            raise TopicNotFoundError(
+                f"no graph of app {model.app_id!r} version {model.version!r} "
+                f"subscribes to topic {topic!r}; known topics: {topics}"
+            )
+        return model, graph
+
+    async def start_job(
+        self,
+        topic: str,
+        data: Mapping[str, Any],
+        *,
+        engine_guid: str | None = None,
+        search: Mapping[str, Any] | None = None,
+        markers: Mapping[str, Any] | None = None,
+        pending_seconds: int | None = None,
+        job_id: str | None = None,
+        before_commit: Callable[[str], None] | None = None,
+    ) -> str:
+        """Create a job of the graph subscribed to ``topic``; return its id."""
+        model, graph = await self.graph_for(topic)
+        request = JobRequest(
+            model=model,
+            graph=graph,
+            data=dict(data),
+            engine_guid=engine_guid,
+            search=search or {},
+            markers=markers or {},
+            pending_seconds=pending_seconds,
+            job_id=job_id,
+            default_expire=self.default_expire,
+        )
+        job = build_job(request)
+        if before_commit is not None:
+            before_commit(job.job_id)
+        await self.store.create_job(self.app, job)
+        return job.job_id
+
+    # -- message loop ---------------------------------------------------------
+
+    async def process(self, item: StreamMessage) -> None:
+        """Process one engine-stream message; never raises for bad input."""
+        try:
+            message = Message.from_json(item.payload)
+        except MalformedMessageError as exc:
+            logger.error(
+                "dropping malformed engine message %s: %s", item.lease.message_id, exc
+            )
+            await self._ack(item.lease)
+            return
+        handler = self._handlers.get(message.type)
+        if handler is None:
+            logger.error("dropping engine message of type %r", message.type)
+            await self._ack(item.lease)
+            return
+        try:
+            await handler(message, item.lease)
+        except LeaseLostError:
+            logger.info(
+                "lease on message %s lost to another consumer", item.lease.message_id
+            )
+        except Exception as exc:
+            logger.exception(
+                "engine failed on %s message for job %r", message.type, message.job_id
+            )
+            await self._fail_job(
+                message.job_id, code=500, reason=str(exc), lease=item.lease
+            )
+
+    async def _ack(self, lease: Lease, messages: list[Outgoing] | None = None) -> None:
+        try:
+            await self.store.ack(self.app, lease, messages or [])
+        except LeaseLostError:
+            logger.info(
+                "lease on message %s lost to another consumer", lease.message_id
+            )
+
+    async def handle_dead_letter(self, item: StreamMessage) -> None:
+        """Fail the job of a message that exceeded its delivery ceiling."""
+        try:
+            message = Message.from_json(item.payload)
+        except MalformedMessageError:
+            return
+        reason = (
+            "stream message exceeded the maximum delivery count "
+            f"({item.lease.delivery})"
+        )
+        await self._fail_job(message.job_id, code=999, reason=reason, lease=None)
+
+    async def _fail_job(
+        self, job_id: str, *, code: int, reason: str, lease: Lease | None
+    ) -> None:
+        for _ in range(MAX_STEP_RETRIES):
+            fields = await self.store.read_job(self.app, job_id) if job_id else None
+            step = (
+                fail_job_step(fields, code=code, message=reason, lease=lease)
+                if fields
+                else None
+            )
+            if step is None:
+                if lease is not None:
+                    await self._ack(lease)
+                return
+            result = await self.store.commit_step(self.app, step)
+            if (
+                result.applied
+                or step.guards[result.failed_guard or 0].on_fail == "drop"
+            ):
+                return
+        logger.error("could not record failure on job %r after retries", job_id)
+
+    async def _run_step(
+        self,
+        message: Message,
+        lease: Lease,
+        build: Callable[
+            [AppModel, Activity, Mapping[str, str]], Awaitable[Step | None]
+        ],
+    ) -> StepResult | None:
+        """Read the job, build a step, commit it; retry on contention."""
+        for _ in range(MAX_STEP_RETRIES):
+            fields = await self.store.read_job(self.app, message.job_id)
+            if not self._is_current(fields, message):
+                await self._ack(lease)
+                return None
+            assert fields is not None
+            model = await self._load_model(json_str(fields.get(metadata_field("vrs"))))
+            try:
+                activity = model.activity(message.activity_id)
+            except KeyError:
+                logger.error(
+                    "dropping message for unknown activity %r of job %r",
+                    message.activity_id,
+                    message.job_id,
+                )
+                await self._ack(lease)
+                return None
+            step = await build(model, activity, fields)
+            if step is None:
+                await self._ack(lease)
+                return None
+            step = dataclasses.replace(
+                step, guards=[steps.active_guard(), *step.guards]
+            )
+            result = await self.store.commit_step(self.app, step)
+            if result.applied:
+                return result
+            guard = step.guards[result.failed_guard or 0]
+            if guard.on_fail == "drop":
+                logger.debug(
+                    "dropped %s message %s: %s", message.type, message.guid, guard
+                )
+                return None
+        raise HotMeshError(
+            f"step for job {message.job_id!r} kept conflicting; retry later"
+        )
+
+    @staticmethod
+    def _is_current(fields: Mapping[str, str] | None, message: Message) -> bool:
+        if not fields:
+            return False
+        status = read_status(fields)
+        if status is None or status <= 0:
+            return False
+        gid = message.metadata.get("gid")
+        return not gid or json_str(fields.get(metadata_field("gid"))) == gid
+
+    def _input(
+        self,
+        model: AppModel,
+        activity: Activity,
+        fields: Mapping[str, str],
+        message: Message,
+        lease: Lease,
+    ) -> StepInput:
+        now_ms = int(time.time() * 1000)
+        return StepInput(model, activity, fields, message, lease, now_ms)
+
+    async def _on_transition(self, message: Message, lease: Lease) -> None:
+        async def build(
+            model: AppModel, activity: Activity, fields: Mapping[str, str]
+        ) -> Step:
+            step_input = self._input(model, activity, fields, message, lease)
+            if activity.type == "interrupt":
+                await self._interrupt_other(step_input)
+            return steps.leg1(step_input)
+
+        await self._run_step(message, lease, build)
+
+    async def _interrupt_other(self, step_input: StepInput) -> None:
+        order = steps.interrupt_order(step_input)
+        if order.job_id == step_input.message.job_id:
+            return
+        try:
+            await self.interrupt(
+                order.job_id,
+                reason=order.reason,
+                code=order.code,
+                throw=order.throw,
+                stack=order.stack,
+                expire=order.expire,
+            )
+        except JobNotFoundError as exc:
+            logger.info("interrupt activity %r: %s", step_input.activity.id, exc)
+
+    async def _on_response(self, message: Message, lease: Lease) -> None:
+        async def build(
+            model: AppModel, activity: Activity, fields: Mapping[str, str]
+        ) -> Step:
+            step_input = self._input(model, activity, fields, message, lease)
+            return steps.leg2(step_input, message.dad, hook_data=False)
+
+        await self._run_step(message, lease, build)
+
+    async def _on_timehook(self, message: Message, lease: Lease) -> None:
+        async def build(
+            model: AppModel, activity: Activity, fields: Mapping[str, str]
+        ) -> Step:
+            step_input = self._input(model, activity, fields, message, lease)
+            return steps.leg2(step_input, message.dad, hook_data=True)
+
+        await self._run_step(message, lease, build)
+
+    async def _on_webhook(self, message: Message, lease: Lease) -> None:
+        key = str(message.metadata.get("signal", ""))
+        registration = await self.store.get_signal(self.app, key) if key else None
+        if registration is None:
+            logger.info("no paused hook for signal %r; dropping it", key)
+            await self._ack(lease)
+            return
+        target = decode(registration)
+        routed = dataclasses.replace(
+            message,
+            metadata={
+                **message.metadata,
+                **{k: target[k] for k in ("jid", "gid", "aid")},
+            },
+        )
+        dad = str(target["dad"])
+
+        async def build(
+            model: AppModel, activity: Activity, fields: Mapping[str, str]
+        ) -> Step:
+            step_input = self._input(model, activity, fields, routed, lease)
+            return steps.leg2(step_input, dad, hook_data=True, signal=key)
+
+        await self._run_step(routed, lease, build)
+
+    async def _on_await(self, message: Message, lease: Lease) -> None:
+        parent = ParentLink(
+            job_id=message.job_id,
+            gid=str(message.metadata.get("gid", "")),
+            dad=message.dad,
+            aid=message.activity_id,
+            detached=message.metadata.get("await") is False,
+        )
+        topic = str(message.metadata.get("topic", ""))
+        try:
+            version = await self._parent_version(message.job_id)
+            model, graph = await self.graph_for(topic, version)
+            job: NewJob = build_job(
+                JobRequest(
+                    model=model,
+                    graph=graph,
+                    data=message.data,
+                    parent=parent,
+                    lease=lease,
+                    origin=message.guid,
+                    default_expire=self.default_expire,
+                )
+            )
+            await self.store.create_job(self.app, job)
+        except (DuplicateJobError, TopicNotFoundError) as exc:
+            code = 404 if isinstance(exc, TopicNotFoundError) else 409
+            reply = Message(
+                "result",
+                metadata={
+                    "guid": new_guid(),
+                    "jid": parent.job_id,
+                    "gid": parent.gid,
+                    "dad": parent.dad,
+                    "aid": parent.aid,
+                },
+                data={"message": str(exc), "code": code},
+                status="error",
+                code=code,
+            )
+            await self._ack(lease, [Outgoing(ENGINE_TOPIC, reply.to_json())])
+
+    async def _parent_version(self, job_id: str) -> str | None:
+        (raw,) = await self.store.read_job_fields(
+            self.app, job_id, [metadata_field("vrs")]
+        )
+        return json_str(raw) or None
+
+    async def _publishes(self, fields: Mapping[str, str]) -> str | None:
+        version = json_str(fields.get(metadata_field("vrs")))
+        topic = json_str(fields.get(metadata_field("tpc")))
+        model = await self._load_model(version)
+        graph = model.graph_for_topic(topic)
+        return graph.publishes if graph else None
+
+    async def _on_finish(self, message: Message, lease: Lease) -> None:
+        fields = await self.store.read_job(self.app, message.job_id)
+        if not fields:
+            await self._ack(lease)
+            return
+        finish: Finish = finish_job(fields, await self._publishes(fields), lease)
+        for outgoing in finish.notify_first:
+            await self.store.add_message(self.app, outgoing)
+        await self.store.commit_step(self.app, finish.step)
+
+    async def _on_emit(self, message: Message, lease: Lease) -> None:
+        fields = await self.store.read_job(self.app, message.job_id)
+        if not fields:
+            await self._ack(lease)
+            return
+        notices, parent = emit_notices(fields, await self._publishes(fields))
+        for channel, text in notices:
+            await self.store.publish(self.app, channel, text)
+        await self._ack(lease, parent)
+
+    # -- queries and commands ---------------------------------------------------
+
+    async def hook(
+        self,
+        topic: str,
+        data: Mapping[str, Any],
+        status: str = "success",
+        code: int = 200,
+    ) -> str:
+        """Resume the hook activity paused on ``topic`` that ``data`` matches."""
+        model = await self._load_model(await self._active_version())
+        rules = model.hook_rules.get(topic)
+        if not rules:
+            known = ", ".join(sorted(model.hook_rules)) or "none"
+            raise TopicNotFoundError(
+                f"no hook rule for topic {topic!r} in app {model.app_id!r} "
+                f"version {model.version!r}; hook topics: {known}"
+            )
+        match = (rules[0].conditions or {}).get("match") or [{}]
+        payload = dict(data)
+        scope = {"$self": {"hook": {"data": payload}}, "$hook": {"data": payload}}
+        actual = resolve(match[0].get("actual"), scope)
+        key = f"{topic}:{'' if actual is UNDEFINED else actual}"
+        if await self.store.get_signal(self.app, key) is None:
+            raise HookNotFoundError(
+                f"no job is paused on hook topic {topic!r} with key {key!r}"
+            )
+        message = Message(
+            "webhook",
+            metadata={"guid": new_guid(), "signal": key, "topic": topic},
+            data=payload,
+            status=status,  # type: ignore[arg-type]
+            code=code,
+        )
+        return await self.store.add_message(
+            self.app, Outgoing(ENGINE_TOPIC, message.to_json())
+        )
+
+    async def read_job(self, job_id: str) -> Mapping[str, str]:
+        fields = await self.store.read_job(self.app, job_id)
+        if not fields:
+            raise JobNotFoundError(f"job {job_id!r} not found", job_id=job_id)
+        return fields
+
+    async def get_state(self, job_id: str) -> dict[str, Any]:
+        return job_output(await self.read_job(job_id))
+
+    async def interrupt(
+        self,
+        job_id: str,
+        *,
+        reason: str | None = None,
+        code: int = 410,
+        throw: bool = True,
+        stack: str = "",
+        expire: int | None = None,
+    ) -> None:
+        fields = await self.read_job(job_id)
+        status = read_status(fields) or 0
+        if status <= 0:
+            raise JobNotFoundError(
+                f"job {job_id!r} is not running (status {status})", job_id=job_id
+            )
+        step = interrupt_step(
+            fields, reason=reason, code=code, throw=throw, stack=stack, expire=expire
+        )
+        result = await self.store.commit_step(self.app, step)
+        if not result.applied:
+            raise JobNotFoundError(f"job {job_id!r} is not running", job_id=job_id)

@@ -1,0 +1,174 @@
+"""The consumer loop shared by engines and workers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from hotmesh.errors import HotMeshError
+from hotmesh.store.protocol import AppKey, Store, StreamMessage
+
+logger = logging.getLogger(__name__)
+
+PAUSED = -1
+"""Throttle value that stops a router from reading until it changes."""
+
+
+@dataclass
+class RouterSettings:
+    """Timing of a consumer loop, in milliseconds."""
+
+    block_ms: int = 1000
+    reclaim_delay_ms: int = 60_000
+    reclaim_count: int = 3
+    batch: int = 10
+    concurrency: int = 10
+    max_backoff_ms: int = 60_000
+
+
+class Router:
+    """Reads one topic's stream as one consumer of a group and processes it.
+
+    Messages of a batch are processed concurrently, up to
+    ``settings.concurrency`` at a time. Every ``reclaim_delay_ms`` the router
+    also takes over messages that other consumers left pending that long,
+    and hands those past the delivery ceiling to ``on_dead``.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        app: AppKey,
+        topic: str,
+        group: str,
+        consumer: str,
+        handler: Callable[[StreamMessage], Awaitable[None]],
+        *,
+        on_dead: Callable[[StreamMessage], Awaitable[None]],
+        settings: RouterSettings | None = None,
+    ) -> None:
+        self.store = store
+        self.app = app
+        self.topic = topic
+        self.group = group
+        self.consumer = consumer
+        self.handler = handler
+        self.on_dead = on_dead
+        self.settings = settings or RouterSettings()
+        self.throttle_ms = 0
+        self.counts: dict[str, int] = {}
+        self._throttle_changed = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._last_reclaim = time.monotonic()
+        self._slots = asyncio.Semaphore(self.settings.concurrency)
+        self._inflight: set[asyncio.Task[None]] = set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(
+            self._run(), name=f"hotmesh-router-{self.topic}"
+        )
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._throttle_changed.set()
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self._inflight:
+            await asyncio.gather(*self._inflight, return_exceptions=True)
+
+    def set_throttle(self, delay_ms: int) -> None:
+        """Wait ``delay_ms`` before each read; :data:`PAUSED` stops reading."""
+        self.throttle_ms = delay_ms
+        self._throttle_changed.set()
+
+    async def _wait_throttle(self) -> None:
+        while not self._stopping and self.throttle_ms != 0:
+            self._throttle_changed.clear()
+            timeout = None if self.throttle_ms == PAUSED else self.throttle_ms / 1000
+            try:
+                await asyncio.wait_for(self._throttle_changed.wait(), timeout)
+            except TimeoutError:
+                return
+
+    async def _run(self) -> None:
+        await self.store.ensure_group(self.app, self.topic, self.group)
+        failures = 0
+        while not self._stopping:
+            await self._wait_throttle()
+            try:
+                await self._read_once()
+                await self._maybe_reclaim()
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except HotMeshError as exc:
+                failures += 1
+                delay = min(0.1 * 2**failures, self.settings.max_backoff_ms / 1000)
+                logger.warning(
+                    "consumer of %r failed (%s); retrying in %.1fs",
+                    self.topic,
+                    exc,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+
+    async def _read_once(self) -> None:
+        block = int(self.settings.block_ms * (1 + random.random()))
+        items = await self.store.read_messages(
+            self.app,
+            self.topic,
+            self.group,
+            self.consumer,
+            count=self.settings.batch,
+            block_ms=block,
+        )
+        for item in items:
+            await self._slots.acquire()
+            task = asyncio.create_task(self._process(item))
+            self._inflight.add(task)
+            task.add_done_callback(self._inflight.discard)
+
+    async def _process(self, item: StreamMessage) -> None:
+        try:
+            await self.handler(item)
+        except Exception:
+            logger.exception(
+                "unhandled error processing message %s", item.lease.message_id
+            )
+        finally:
+            self._slots.release()
+
+    async def _maybe_reclaim(self) -> None:
+        now = time.monotonic()
+        if (now - self._last_reclaim) * 1000 < self.settings.reclaim_delay_ms:
+            return
+        self._last_reclaim = now
+        result = await self.store.reclaim(
+            self.app,
+            self.topic,
+            self.group,
+            self.consumer,
+            min_idle_ms=self.settings.reclaim_delay_ms,
+            max_deliveries=self.settings.reclaim_count,
+            count=self.settings.batch,
+        )
+        for item in result.dead:
+            logger.error(
+                "message %s on %r exceeded %d deliveries; dead-lettered",
+                item.lease.message_id,
+                self.topic,
+                self.settings.reclaim_count,
+            )
+            await self.on_dead(item)
+        for item in result.claimed:
+            logger.info("reclaimed message %s on %r", item.lease.message_id, self.topic)
+            await self._slots.acquire()
+            task = asyncio.create_task(self._process(item))
+            self._inflight.add(task)
+            task.add_done_callback(self._inflight.discard)

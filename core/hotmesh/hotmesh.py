@@ -1,0 +1,673 @@
+"""The ``HotMesh`` class: deploy YAML apps, start jobs, read their state."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from hotmesh.engine.engine import Engine
+from hotmesh.engine.exporter import export_job
+from hotmesh.engine.messages import Message, new_guid
+from hotmesh.engine.model import AppModel, load_model
+from hotmesh.engine.router import Router, RouterSettings
+from hotmesh.engine.state import job_output, read_status, search_fields
+from hotmesh.engine.worker import WorkerCallback, WorkerHandler
+from hotmesh.errors import (
+    ConfigurationError,
+    DeploymentError,
+    HotMeshError,
+    JobFailedError,
+    JobInterruptedError,
+    JobNotFoundError,
+    JobTimeoutError,
+)
+from hotmesh.registry import open_store
+from hotmesh.store.protocol import (
+    ENGINE_TOPIC,
+    AppKey,
+    Outgoing,
+    Store,
+    StreamMessage,
+    Subscription,
+)
+
+logger = logging.getLogger(__name__)
+
+_NAME = re.compile(r"^[A-Za-z0-9-]+$")
+ENGINE_GROUP = "ENGINE"
+WORKER_GROUP = "WORKER"
+APP_CHANNEL = ""
+
+JobCallback = Callable[[str, dict[str, Any]], Awaitable[None] | None]
+
+
+@dataclass
+class WorkerConfig:
+    """One worker: the topic it serves and the callback that serves it."""
+
+    topic: str
+    callback: WorkerCallback
+    connection: Any = None
+    reclaim_delay_ms: int | None = None
+    reclaim_count: int | None = None
+    concurrency: int = 1
+
+
+def _check_name(kind: str, value: str) -> None:
+    if not isinstance(value, str) or not _NAME.match(value):
+        raise ConfigurationError(
+            f"{kind} {value!r} is invalid: use letters, digits and '-' only"
+        )
+    if kind == "app_id" and value == "a":
+        raise ConfigurationError("app_id 'a' is reserved; choose another app id")
+
+
+def _router_settings(
+    config: Mapping[str, Any], defaults: RouterSettings
+) -> RouterSettings:
+    return RouterSettings(
+        block_ms=int(config.get("block_ms", defaults.block_ms)),
+        reclaim_delay_ms=int(config.get("reclaim_delay_ms", defaults.reclaim_delay_ms)),
+        reclaim_count=int(config.get("reclaim_count", defaults.reclaim_count)),
+        batch=int(config.get("batch", defaults.batch)),
+        concurrency=int(config.get("concurrency", defaults.concurrency)),
+    )
+
+
+class HotMesh:
+    """One process's membership in an app: an engine, workers, or both.
+
+    Create instances with :meth:`init`; close them with :meth:`stop` or an
+    ``async with`` block.
+    """
+
+    def __init__(self, app_id: str, namespace: str, guid: str) -> None:
+        self.app_id = app_id
+        self.namespace = namespace
+        self.guid = guid
+        self.app = AppKey(namespace, app_id)
+        self.store: Store | None = None
+        self.engine: Engine | None = None
+        self.routers: list[Router] = []
+        self._stores: list[Store] = []
+        self._models: dict[str, AppModel] = {}
+        self._active_version: str | None = None
+        self._waiters: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._subscriptions: list[Subscription] = []
+        self._user_subs: dict[str, Subscription] = {}
+        self._scout: asyncio.Task[None] | None = None
+        self.default_expire = 1
+        self.timer_poll_ms = 500
+        self.scout_lease_ms = 5000
+
+    # -- lifecycle ------------------------------------------------------------
+
+    @classmethod
+    async def init(
+        cls,
+        *,
+        app_id: str,
+        namespace: str = "hmsh",
+        connection: Any = None,
+        engine: Mapping[str, Any] | None = None,
+        workers: Sequence[Mapping[str, Any] | WorkerConfig] = (),
+        default_expire: int = 1,
+    ) -> HotMesh:
+        """Connect and start an engine and workers for an app.
+
+        Args:
+            app_id: The app's id (letters, digits and ``-``).
+            namespace: Prefix of every key, so apps can share a server.
+            connection: URL, client object or store; when omitted the
+                configured backend (``HOTMESH_URL``, ``hotmesh.toml``) or
+                the embedded server is used.
+            engine: Engine options (``connection``, ``reclaim_delay_ms``,
+                ``reclaim_count``, ``block_ms``); omit for a worker-only
+                instance.
+            workers: Workers, each a mapping with ``topic`` and
+                ``callback`` (plus optional ``connection``,
+                ``reclaim_delay_ms``, ``reclaim_count``, ``concurrency``).
+            default_expire: Seconds a finished job is kept when its graph
+                sets no ``expire``.
+        """
+        _check_name("app_id", app_id)
+        _check_name("namespace", namespace)
+        configs = [_worker_config(entry, index) for index, entry in enumerate(workers)]
+        instance = cls(app_id, namespace, new_guid())
+        instance.default_expire = default_expire
+        try:
+            await instance._start(connection, engine, configs)
+        except BaseException:
+            await instance.stop()
+            raise
+        return instance
+
+    async def _start(
+        self,
+        connection: Any,
+        engine: Mapping[str, Any] | None,
+        workers: list[WorkerConfig],
+    ) -> None:
+        engine_config = dict(engine or {})
+        self.store = await self._open(engine_config.get("connection", connection))
+        if engine is not None:
+            await self._start_engine(engine_config)
+        for config in workers:
+            await self._start_worker(config, connection)
+
+    async def _open(self, connection: Any) -> Store:
+        store = await open_store(connection)
+        if store not in self._stores:
+            self._stores.append(store)
+        return store
+
+    async def _start_engine(self, config: Mapping[str, Any]) -> None:
+        assert self.store is not None
+        self.engine = Engine(
+            self.store,
+            self.app,
+            self.guid,
+            load_model=self._model,
+            active_version=self.active_version,
+            default_expire=self.default_expire,
+        )
+        profile = await self.store.load_app_profile(self.app)
+        self._active_version = profile.get("active_version") or None
+        self._subscriptions.append(
+            await self.store.subscribe(self.app, self.guid, self._on_own_channel)
+        )
+        self._subscriptions.append(
+            await self.store.subscribe(self.app, APP_CHANNEL, self._on_app_channel)
+        )
+        router = Router(
+            self.store,
+            self.app,
+            ENGINE_TOPIC,
+            ENGINE_GROUP,
+            self.guid,
+            self.engine.process,
+            on_dead=self.engine.handle_dead_letter,
+            settings=_router_settings(config, RouterSettings()),
+        )
+        self.routers.append(router)
+        router.start()
+        self.timer_poll_ms = int(config.get("timer_poll_ms", self.timer_poll_ms))
+        self.scout_lease_ms = int(config.get("scout_lease_ms", self.scout_lease_ms))
+        self._scout = asyncio.create_task(self._run_scout(), name="hotmesh-scout")
+
+    async def _run_scout(self) -> None:
+        """Fire due timers while this instance holds the scout role.
+
+        One engine of the app holds the role at a time; when it dies, the
+        lease lapses after ``scout_lease_ms`` and another engine takes over.
+        A timer fires at most ``timer_poll_ms`` late while a scout runs.
+        """
+        store = self._require_store()
+        batch = 100
+        while True:
+            try:
+                if await store.acquire_role(
+                    self.app, "scout", self.guid, self.scout_lease_ms
+                ):
+                    now_ms = int(time.time() * 1000)
+                    if await store.fire_due_timers(self.app, now_ms, batch) >= batch:
+                        continue
+            except HotMeshError as exc:
+                logger.warning("scout of app %r failed: %s", self.app_id, exc)
+            await asyncio.sleep(self.timer_poll_ms / 1000)
+
+    async def _start_worker(self, config: WorkerConfig, connection: Any) -> None:
+        store = self.store
+        if config.connection is not None:
+            store = await self._open(config.connection)
+        assert store is not None
+        handler = WorkerHandler(store, self.app, config.topic, config.callback)
+        settings = RouterSettings(concurrency=config.concurrency)
+        if config.reclaim_delay_ms is not None:
+            settings.reclaim_delay_ms = config.reclaim_delay_ms
+        if config.reclaim_count is not None:
+            settings.reclaim_count = config.reclaim_count
+        router = Router(
+            store,
+            self.app,
+            config.topic,
+            WORKER_GROUP,
+            self.guid,
+            handler,
+            on_dead=handler.handle_dead_letter,
+            settings=settings,
+        )
+        self.routers.append(router)
+        router.start()
+
+    async def stop(self) -> None:
+        """Stop every consumer loop and close the connections this instance opened."""
+        if self._scout is not None:
+            self._scout.cancel()
+            await asyncio.gather(self._scout, return_exceptions=True)
+            self._scout = None
+            if self.store is not None:
+                with contextlib.suppress(HotMeshError):
+                    await self.store.release_role(self.app, "scout", self.guid)
+        for router in self.routers:
+            await router.stop()
+        self.routers.clear()
+        for subscription in [*self._subscriptions, *self._user_subs.values()]:
+            with contextlib.suppress(Exception):
+                await subscription.close()
+        self._subscriptions.clear()
+        self._user_subs.clear()
+        for future in self._waiters.values():
+            future.cancel()
+        for store in self._stores:
+            await store.close()
+        self._stores.clear()
+
+    async def __aenter__(self) -> HotMesh:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    @staticmethod
+    def guid() -> str:
+        """Return a new random id, as used for job ids."""
+        return new_guid()
+
+    # -- versions ---------------------------------------------------------------
+
+    def _require_engine(self) -> Engine:
+        if self.engine is None:
+            raise ConfigurationError(
+                "this HotMesh instance has no engine; pass engine={...} to HotMesh.init"
+            )
+        return self.engine
+
+    def _require_store(self) -> Store:
+        if self.store is None:
+            raise ConfigurationError("this HotMesh instance is stopped")
+        return self.store
+
+    async def _model(self, version: str) -> AppModel:
+        model = self._models.get(version)
+        if model is not None:
+            return model
+        document = await self._require_store().load_app_version(self.app, version)
+        if document is None:
+            raise DeploymentError(
+                f"version {version!r} of app {self.app_id!r} is not deployed"
+            )
+        model = AppModel.from_document(document)
+        self._models[version] = model
+        return model
+
+    async def active_version(self) -> str:
+        """Return the app version new jobs run on."""
+        if self._active_version is None:
+            profile = await self._require_store().load_app_profile(self.app)
+            self._active_version = profile.get("active_version") or None
+        if self._active_version is None:
+            raise DeploymentError(
+                f"app {self.app_id!r} has no active version; "
+                "call deploy() and then activate(version)"
+            )
+        return self._active_version
+
+    async def plan(self, path_or_yaml: str | Path) -> AppModel:
+        """Load and validate a model without deploying it."""
+        model = load_model(path_or_yaml)
+        self._check_app(model)
+        return model
+
+    def _check_app(self, model: AppModel) -> None:
+        if model.app_id != self.app_id:
+            raise DeploymentError(
+                f"model is for app {model.app_id!r} but this instance serves "
+                f"{self.app_id!r}; init HotMesh with app_id={model.app_id!r}"
+            )
+
+    async def deploy(self, path_or_yaml: str | Path) -> AppModel:
+        """Validate a model and store it as a version of the app.
+
+        Deploying does not activate: jobs keep starting on the active
+        version until :meth:`activate` switches them.
+        """
+        store = self._require_store()
+        model = await self.plan(path_or_yaml)
+        stamp = _stamp()
+        await store.save_app_version(
+            self.app, model.version, model.to_document(), stamp
+        )
+        await store.ensure_group(self.app, ENGINE_TOPIC, ENGINE_GROUP)
+        for topic in _literal_worker_topics(model):
+            await store.ensure_group(self.app, topic, WORKER_GROUP)
+        self._models[model.version] = model
+        return model
+
+    async def activate(self, version: str | int, delay: float = 0.25) -> bool:
+        """Make a deployed version the one every engine starts new jobs on."""
+        store = self._require_store()
+        version = str(version)
+        await self._model(version)
+        await store.activate_app_version(self.app, version, _stamp())
+        self._active_version = version
+        notice = json.dumps({"type": "activate", "until_version": version})
+        await store.publish(self.app, APP_CHANNEL, notice)
+        await asyncio.sleep(delay)
+        return True
+
+    # -- jobs -------------------------------------------------------------------
+
+    async def pub(
+        self,
+        topic: str,
+        data: Mapping[str, Any] | None = None,
+        context: Mapping[str, Any] | None = None,
+        extended: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Start a job on a topic and return its id without waiting for it."""
+        engine = self._require_engine()
+        options = dict(extended or {})
+        pending = options.get("pending")
+        return await engine.start_job(
+            topic,
+            _check_data(data),
+            search=options.get("search"),
+            markers=options.get("marker"),
+            pending_seconds=int(pending) if pending is not None else None,
+        )
+
+    async def pubsub(
+        self,
+        topic: str,
+        data: Mapping[str, Any] | None = None,
+        context: Mapping[str, Any] | None = None,
+        timeout: float | None = 10.0,
+    ) -> dict[str, Any]:
+        """Start a job and wait for its output ``{metadata, data}``.
+
+        Raises:
+            JobTimeoutError: The job did not finish within ``timeout``
+                seconds (it keeps running).
+            JobFailedError: The job finished with an error.
+            JobInterruptedError: The job was interrupted.
+        """
+        engine = self._require_engine()
+        future: asyncio.Future[dict[str, Any]] = (
+            asyncio.get_running_loop().create_future()
+        )
+        registered: list[str] = []
+
+        def register(job_id: str) -> None:
+            registered.append(job_id)
+            self._waiters[job_id] = future
+
+        try:
+            job_id = await engine.start_job(
+                topic, _check_data(data), engine_guid=self.guid, before_commit=register
+            )
+            try:
+                job = await asyncio.wait_for(asyncio.shield(future), timeout)
+            except TimeoutError:
+                raise JobTimeoutError(
+                    f"job {job_id!r} on topic {topic!r} did not finish within "
+                    f"{timeout}s; it keeps running",
+                    job_id=job_id,
+                ) from None
+        finally:
+            for job_id in registered:
+                self._waiters.pop(job_id, None)
+        _raise_job_error(job, job_id)
+        return job
+
+    async def add(self, message: Mapping[str, Any]) -> None:
+        """Append a raw message to the engine stream, e.g. a late worker response.
+
+        A message without a ``type`` is taken as a worker response.
+        """
+        body = {"type": "response", **dict(message)}
+        parsed = Message.from_json(json.dumps(body))
+        if parsed.type == "request":
+            parsed.type = "response"
+        if not parsed.metadata.get("guid") or parsed.type == "response":
+            parsed.metadata = {**parsed.metadata, "guid": new_guid()}
+        await self._require_store().add_message(
+            self.app, Outgoing(ENGINE_TOPIC, parsed.to_json())
+        )
+
+    async def get_status(self, job_id: str) -> int:
+        """Return a job's status: 0 finished, above 0 running, -1 pending."""
+        store = self._require_store()
+        (raw,) = await store.read_job_fields(self.app, job_id, [":"])
+        if raw is None:
+            raise JobNotFoundError(f"Job {job_id} not found", job_id=job_id)
+        return int(float(raw))
+
+    async def get_state(self, topic: str, job_id: str) -> dict[str, Any]:
+        """Return a job's ``{metadata, data}``."""
+        fields = await self._require_store().read_job(self.app, job_id)
+        if not fields:
+            raise JobNotFoundError(f"{job_id} Not Found", job_id=job_id)
+        return job_output(fields)
+
+    async def get_query_state(
+        self, job_id: str, fields: Sequence[str]
+    ) -> dict[str, Any]:
+        """Return a job's search fields by name."""
+        raw = await self._require_store().read_job(self.app, job_id)
+        if not raw:
+            raise JobNotFoundError(f"{job_id} Not Found", job_id=job_id)
+        found = search_fields(raw)
+        return {name: found.get(name) for name in fields}
+
+    async def get_raw(self, job_id: str) -> dict[str, str]:
+        """Return every stored field of a job."""
+        raw = await self._require_store().read_job(self.app, job_id)
+        if not raw:
+            raise JobNotFoundError(f"{job_id} Not Found", job_id=job_id)
+        return raw
+
+    async def export(self, job_id: str) -> dict[str, Any]:
+        """Return a readable dump of a job: status, dependencies and process tree."""
+        store = self._require_store()
+        raw = await store.read_job(self.app, job_id)
+        if not raw:
+            raise JobNotFoundError(f"{job_id} Not Found", job_id=job_id)
+        dependents = await store.read_dependents(self.app, job_id)
+        return export_job(raw, dependents)
+
+    async def scrub(self, job_id: str) -> None:
+        """Delete a job's state."""
+        await self._require_store().delete_job(self.app, job_id)
+
+    async def interrupt(
+        self,
+        topic: str,
+        job_id: str,
+        *,
+        reason: str | None = None,
+        throw: bool = True,
+        code: int = 410,
+        expire: int | None = None,
+    ) -> None:
+        """Interrupt a running job; its waiters see error ``code``."""
+        await self._require_engine().interrupt(
+            job_id, reason=reason, throw=throw, code=code, expire=expire
+        )
+
+    async def hook(
+        self,
+        topic: str,
+        data: Mapping[str, Any],
+        status: str = "success",
+        code: int = 200,
+    ) -> str:
+        """Resume the paused hook activity that ``data`` matches on ``topic``.
+
+        Raises:
+            TopicNotFoundError: No graph has a hook rule for ``topic``.
+            HookNotFoundError: No job is paused on the key ``data`` resolves to.
+        """
+        if status not in ("success", "pending", "error"):
+            raise ConfigurationError(
+                f"hook status {status!r} is invalid; use success, pending or error"
+            )
+        return await self._require_engine().hook(topic, _check_data(data), status, code)
+
+    # -- pub/sub ------------------------------------------------------------
+
+    async def _on_own_channel(self, channel: str, text: str) -> None:
+        try:
+            body = json.loads(text)
+        except ValueError:
+            return
+        if body.get("type") != "job":
+            return
+        future = self._waiters.get(str(body.get("topic")))
+        if future is not None and not future.done():
+            future.set_result(body.get("job") or {})
+
+    async def _on_app_channel(self, channel: str, text: str) -> None:
+        try:
+            body = json.loads(text)
+        except ValueError:
+            return
+        if body.get("type") == "activate" and body.get("until_version"):
+            self._active_version = str(body["until_version"])
+
+    async def sub(self, topic: str, callback: JobCallback) -> None:
+        """Call ``callback(topic, job)`` for each job message on a channel."""
+        await self._subscribe(topic, callback, pattern=False)
+
+    async def psub(self, pattern: str, callback: JobCallback) -> None:
+        """Call ``callback(topic, job)`` for job messages on matching channels."""
+        await self._subscribe(pattern, callback, pattern=True)
+
+    async def _subscribe(
+        self, name: str, callback: JobCallback, *, pattern: bool
+    ) -> None:
+        store = self._require_store()
+
+        async def deliver(channel: str, text: str) -> None:
+            try:
+                body = json.loads(text)
+            except ValueError:
+                return
+            result = callback(str(body.get("topic", channel)), body.get("job", body))
+            if asyncio.iscoroutine(result):
+                await result
+
+        key = f"{'p' if pattern else 's'}:{name}"
+        if key in self._user_subs:
+            await self._user_subs.pop(key).close()
+        if pattern:
+            self._user_subs[key] = await store.psubscribe(self.app, name, deliver)
+        else:
+            self._user_subs[key] = await store.subscribe(self.app, name, deliver)
+
+    async def unsub(self, topic: str) -> None:
+        """Stop a :meth:`sub` subscription."""
+        subscription = self._user_subs.pop(f"s:{topic}", None)
+        if subscription is not None:
+            await subscription.close()
+
+    async def punsub(self, pattern: str) -> None:
+        """Stop a :meth:`psub` subscription."""
+        subscription = self._user_subs.pop(f"p:{pattern}", None)
+        if subscription is not None:
+            await subscription.close()
+
+
+def _worker_config(entry: Mapping[str, Any] | WorkerConfig, index: int) -> WorkerConfig:
+    if isinstance(entry, WorkerConfig):
+        config = entry
+    else:
+        if not isinstance(entry, Mapping):
+            raise ConfigurationError(
+                f"workers[{index}] must be a mapping with topic and callback"
+            )
+        topic = entry.get("topic")
+        callback = entry.get("callback")
+        config = WorkerConfig(
+            topic=topic,  # type: ignore[arg-type]
+            callback=callback,  # type: ignore[arg-type]
+            connection=entry.get("connection"),
+            reclaim_delay_ms=entry.get("reclaim_delay_ms"),
+            reclaim_count=entry.get("reclaim_count"),
+            concurrency=int(entry.get("concurrency", 1)),
+        )
+    if not isinstance(config.topic, str) or not config.topic:
+        raise ConfigurationError(
+            f"workers[{index}] has no topic; set 'topic': 'work.do'"
+        )
+    if not callable(config.callback):
+        raise ConfigurationError(
+            f"workers[{index}] (topic {config.topic!r}) has no callable 'callback'"
+        )
+    return config
+
+
+def _check_data(data: Mapping[str, Any] | None) -> dict[str, Any]:
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise ConfigurationError(
+            f"job data must be a mapping, got {type(data).__name__}"
+        )
+    return dict(data)
+
+
+def _literal_worker_topics(model: AppModel) -> set[str]:
+    topics = set()
+    for graph in model.graphs:
+        for activity in graph.activities.values():
+            topic = activity.topic
+            if (
+                activity.type == "worker"
+                and isinstance(topic, str)
+                and "{" not in topic
+            ):
+                topics.add(topic)
+    return topics
+
+
+def _stamp() -> str:
+    from hotmesh.engine.state import now_iso
+
+    return now_iso()
+
+
+def _raise_job_error(job: Mapping[str, Any], job_id: str) -> None:
+    raw = (job.get("metadata") or {}).get("err")
+    if not raw:
+        return
+    try:
+        error = json.loads(raw) if isinstance(raw, str) else dict(raw)
+    except ValueError:
+        error = {"message": str(raw)}
+    code = int(error.get("code") or 500)
+    message = str(error.get("message") or "job failed")
+    kind = JobInterruptedError if code == 410 else JobFailedError
+    raise kind(message, job_id=job_id, code=code, data=error)
+
+
+def is_running(fields: Mapping[str, str]) -> bool:
+    status = read_status(fields)
+    return status is not None and status > 0
+
+
+__all__ = ["HotMesh", "StreamMessage", "WorkerConfig"]

@@ -1,0 +1,90 @@
+"""Each engine step costs one state read and one atomic write."""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from hotmesh import HotMesh
+from hotmesh.registry import open_store
+from hotmesh.store.protocol import Store
+
+MODEL = """
+app:
+  id: trips
+  version: '1'
+  graphs:
+    - subscribes: trips.test
+      activities:
+        t1:
+          type: trigger
+        a1:
+          type: worker
+          topic: trips.work
+          input:
+            maps:
+              x: '{t1.output.data.x}'
+          job:
+            maps:
+              y: '{$self.output.data.y}'
+      transitions:
+        t1:
+          - to: a1
+"""
+
+
+class CountingStore:
+    """Forward every call to a store and count the calls by verb."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self.calls: collections.Counter[str] = collections.Counter()
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self._store, name)
+        if not callable(target):
+            return target
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.calls[name] += 1
+            return target(*args, **kwargs)
+
+        return counted
+
+
+@pytest.mark.timeout(60)
+async def test_step_costs_one_read_one_write(backend_url: str, namespace: str) -> None:
+    store = await open_store(backend_url)
+    counting = CountingStore(store)
+
+    def echo(message: dict[str, Any]) -> dict[str, Any]:
+        return {"data": {"y": message["data"]["x"]}}
+
+    hotmesh = await HotMesh.init(
+        app_id="trips",
+        namespace=namespace,
+        connection=counting,
+        engine={"block_ms": 200},
+        workers=[{"topic": "trips.work", "callback": echo}],
+    )
+    try:
+        await hotmesh.deploy(MODEL)
+        await hotmesh.activate("1")
+        counting.calls.clear()
+
+        job = await hotmesh.pubsub("trips.test", {"x": "counted"}, timeout=10)
+
+        assert job["data"]["y"] == "counted"
+        writes: Callable[[str], int] = counting.calls.__getitem__
+        # Steps: leg 1 of a1, leg 2 of a1, and the job's completion.
+        assert writes("create_job") == 1
+        assert writes("commit_step") == 3
+        assert writes("read_job") == 3
+        # The worker answers and acknowledges in one write.
+        assert writes("ack") == 1
+        assert writes("add_message") == 0
+    finally:
+        await hotmesh.stop()
