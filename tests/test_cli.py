@@ -217,3 +217,21 @@ def test_logging_stays_off_root() -> None:
     names = [h.get_name() for h in logging.getLogger("hotmesh").handlers]
     assert names.count("hotmesh-cli") == 1
     assert logging.getLogger("hotmesh").level == logging.INFO
+
+
+def test_bench_passes_its_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[list[str]] = []
+    module = types.ModuleType("hotmesh.bench")
+    module.main = lambda argv: calls.append(argv) or 0  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "hotmesh.bench", module)
+
+    assert cli.main(["bench", "--help"]) == 0
+    assert cli.main(["bench", "--jobs", "10", "redis://127.0.0.1:6379/0"]) == 0
+    assert calls == [["--help"], ["--jobs", "10", "redis://127.0.0.1:6379/0"]]
+
+
+def test_unknown_option_is_usage_error() -> None:
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["backends", "--bogus"])
+
+    assert caught.value.code == 2

@@ -31,6 +31,7 @@ EXIT_NOT_RUNNING = 3
 """``hotmesh server status`` when no server runs (as LSB init scripts do)."""
 
 DEMOS_PACKAGE = "hotmesh.demos"
+BENCH_MODULE = "hotmesh.bench"
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -172,6 +173,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return result if isinstance(result, int) else EXIT_OK
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Run ``hotmesh.bench.main(argv)``, the benchmark."""
+    module = importlib.import_module(BENCH_MODULE)
+    entry = getattr(module, "main", None)
+    if not callable(entry):
+        print(f"hotmesh bench: {BENCH_MODULE} has no main(argv)", file=sys.stderr)
+        return EXIT_ERROR
+    result = entry(list(args.bench_args))
+    return result if isinstance(result, int) else EXIT_OK
+
+
 def _demo_not_found(name: str, available: list[str]) -> int:
     listing = ", ".join(available) or "none installed"
     print(
@@ -197,6 +209,7 @@ COMMANDS: dict[str, Command] = {
     "doctor": cmd_doctor,
     "server": cmd_server,
     "demo": cmd_demo,
+    "bench": cmd_bench,
 }
 
 
@@ -254,13 +267,29 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "demo_args", nargs=argparse.REMAINDER, help="arguments passed to the demo"
     )
+
+    # The benchmark parses its own options, --help included.
+    bench = commands.add_parser(
+        "bench",
+        help="measure steps per second and latency against a server",
+        add_help=False,
+    )
+    bench.add_argument(
+        "bench_args",
+        nargs=argparse.REMAINDER,
+        help="arguments passed to the benchmark (try: hotmesh bench --help)",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``hotmesh`` command and return its exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and args.command != "bench":
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if unknown:
+        args.bench_args = [*unknown, *args.bench_args]
     _configure_logging(args.verbose)
     command = COMMANDS[args.command]
     try:
