@@ -24,7 +24,7 @@ def _app(root: Path, name: str, version: str | None = None) -> Path:
 
 def _greet(field_in: str, field_out: str) -> Any:
     def callback(message: dict[str, Any]) -> dict[str, Any]:
-        value = message["data"][field_in]
+        value = message["data"].get(field_in)
         return {"metadata": message["metadata"], "data": {field_out: f"{value} world"}}
 
     return callback
