@@ -25,17 +25,20 @@ from hotmesh_redis.scripting import ScriptArg
 _GUARD_KINDS = frozenset({"exists", "absent", "equals", "prefix", "greater"})
 
 
-def encode_text(value: str, what: str, max_bytes: int | None = None) -> bytes:
-    """Encode a value as UTF-8, enforcing the configured size limit."""
+def encode_text(value: str, label: str, max_bytes: int | None = None) -> bytes:
+    """Encode a value as UTF-8, enforcing the configured size limit.
+
+    ``label`` names the value in error messages ("job field 'a'").
+    """
     try:
         data = value.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise SerializationError(
-            f"{what} is not valid Unicode and cannot be stored as UTF-8: {exc.reason}"
+            f"{label} is not valid Unicode and cannot be stored as UTF-8: {exc.reason}"
         ) from None
     if max_bytes is not None and len(data) > max_bytes:
         raise PayloadTooLargeError(
-            f"{what} is {len(data)} bytes, more than the store's limit of "
+            f"{label} is {len(data)} bytes, more than the store's limit of "
             f"{max_bytes} bytes (URL option max_payload_bytes); store large "
             "data elsewhere and pass a reference, or raise the limit"
         )
@@ -71,8 +74,8 @@ class ScriptCall:
     def add(self, *values: ScriptArg) -> None:
         self.args.extend(values)
 
-    def add_payload(self, value: str, what: str) -> None:
-        self.args.append(encode_text(value, what, self._max_bytes))
+    def add_payload(self, value: str, label: str) -> None:
+        self.args.append(encode_text(value, label, self._max_bytes))
 
     def add_lease(self, lease: Lease | None) -> None:
         if lease is None:
@@ -81,17 +84,17 @@ class ScriptCall:
         stream = self.key_ref(self.app_keys.stream(lease.topic))
         self.add(stream, lease.group, lease.message_id, lease.consumer, lease.delivery)
 
-    def add_pairs(self, pairs: Iterable[tuple[str, str]], what: str) -> None:
+    def add_pairs(self, pairs: Iterable[tuple[str, str]], label: str) -> None:
         items = list(pairs)
         self.add(len(items))
         for name, value in items:
-            self.add(encode_text(name, f"{what} name"))
-            self.add_payload(value, f"{what} {name!r}")
+            self.add(encode_text(name, f"{label} name"))
+            self.add_payload(value, f"{label} {name!r}")
 
-    def add_names(self, names: Sequence[str], what: str) -> None:
+    def add_names(self, names: Sequence[str], label: str) -> None:
         self.add(len(names))
         for name in names:
-            self.add(encode_text(name, what))
+            self.add(encode_text(name, label))
 
     def add_messages(self, messages: Sequence[Outgoing]) -> None:
         self.add(len(messages))
@@ -193,7 +196,14 @@ def _add_guards(call: ScriptCall, guards: Sequence[Guard]) -> None:
             raise ValueError(f"unknown guard kind {guard.kind!r} on {guard.field!r}")
         if guard.on_fail not in ("drop", "retry"):
             raise ValueError(f"unknown guard on_fail {guard.on_fail!r}")
-        if guard.kind == "greater":
-            int(guard.value)  # raises ValueError for a non-integer bound
+        if guard.kind == "greater" and not _is_integer(guard.value):
+            raise ValueError(
+                f"invalid bound {guard.value!r} of the 'greater' guard on "
+                f"{guard.field!r}: expected an integer"
+            )
         call.add(encode_text(guard.field, "guard field"), guard.kind)
         call.add(encode_text(guard.value, "guard value"), guard.on_fail)
+
+
+def _is_integer(text: str) -> bool:
+    return text.removeprefix("-").isdigit()

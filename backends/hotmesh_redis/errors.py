@@ -17,6 +17,9 @@ from hotmesh.store.backend import ConnectionSettings
 
 _AUTH_MARKERS = ("wrongpass", "noauth", "invalid password", "invalid username")
 _NOT_CLUSTER_MARKERS = ("cluster mode is not enabled", "cluster support disabled")
+# The cluster clients raise their own exception class, not ConnectionError,
+# when no startup node responds.
+_UNREACHABLE_MARKERS = ("cannot be connected", "unreachable")
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,10 @@ def translate(
             "use a URL scheme without '+cluster'"
         )
     connection_errors = (table.connection, table.timeout, OSError, asyncio.TimeoutError)
-    if isinstance(exc, connection_errors):
+    unreachable = isinstance(exc, table.cluster) and any(
+        marker in lowered for marker in _UNREACHABLE_MARKERS
+    )
+    if isinstance(exc, connection_errors) or unreachable:
         return errors.ConnectionFailedError(f"cannot reach {where}: {detail}")
     return errors.StoreError(f"command failed on {where}: {detail}")
 

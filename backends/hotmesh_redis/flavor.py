@@ -1,6 +1,6 @@
 """What differs between the servers and client libraries of the Redis family.
 
-:class:`~hotmesh_redis.store.RespStore` holds everything they share; a
+:class:`~hotmesh_redis.store.RespStore` contains everything they share; a
 :class:`Flavor` supplies the few hooks that differ: the client library,
 the script rules and the capability probe.
 """
@@ -28,7 +28,7 @@ _SEARCH_MODULES = frozenset({"search", "ft", "searchlight"})
 
 @dataclass(frozen=True)
 class ServerFacts:
-    """What a probe learned about the server."""
+    """Server name, version and capabilities found by a probe."""
 
     name: str
     version: str
@@ -41,7 +41,7 @@ Probe = Callable[[CommandRunner], Awaitable[ServerFacts]]
 
 @dataclass(frozen=True)
 class ScriptRules:
-    """How a server wants its Lua scripts.
+    """Rules for the Lua scripts a server runs.
 
     Every script declares all the keys it touches in KEYS, which Redis
     Cluster and Dragonfly both require, so no built-in server needs a

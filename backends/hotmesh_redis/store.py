@@ -100,7 +100,8 @@ def text(value: bytes | str) -> str:
         return value.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise errors.SerializationError(
-            f"the store holds a value that is not valid UTF-8: {exc.reason}"
+            "the store contains a value that is not valid UTF-8, so another "
+            f"program wrote it: {exc.reason}"
         ) from None
 
 
@@ -274,8 +275,8 @@ class RespStore:
             keys = self._app_keys[app] = AppKeys(app)
         return keys
 
-    def encode(self, value: str, what: str) -> bytes:
-        return calls.encode_text(value, what, self.options.max_payload_bytes)
+    def encode(self, value: str, label: str) -> bytes:
+        return calls.encode_text(value, label, self.options.max_payload_bytes)
 
     async def run_script(
         self, name: str, keys: Sequence[str], args: Sequence[ScriptArg]
@@ -759,6 +760,7 @@ def _lease_lost(lease: Lease | None) -> errors.LeaseLostError:
     if lease is None:
         return errors.LeaseLostError("the step's lease was lost; nothing was written")
     return errors.LeaseLostError(
-        f"consumer {lease.consumer!r} no longer holds message {lease.message_id} "
-        f"of topic {lease.topic!r} (delivery {lease.delivery}); nothing was written"
+        f"consumer {lease.consumer!r} lost its lease on message {lease.message_id} "
+        f"of topic {lease.topic!r} (delivery {lease.delivery}) because the message "
+        "was reclaimed or acknowledged since; nothing was written"
     )

@@ -157,7 +157,7 @@ class Step:
     3. Write ``fields``, delete ``delete_fields``.
     4. Apply ``increments`` in order, then add ``status_delta`` to the status
        field. The resulting values are returned. When a field to increment
-       holds something other than an integer, the step raises
+       contains something other than an integer, the step raises
        ``StoreError`` and writes nothing.
     5. When the new status is not below :data:`INTERRUPTED_BELOW`, append
        ``messages``, schedule ``timers``, register ``signals`` and

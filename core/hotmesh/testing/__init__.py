@@ -1,7 +1,7 @@
 """Test support for HotMesh stores: the conformance suite and its helpers.
 
 The suite itself is the pytest plugin :mod:`hotmesh.testing.conformance`.
-This module holds what a backend's own tests may also want:
+This module contains what a backend's own tests may also want:
 
 * :class:`StoreInspection`, the optional test-only view of a store's hidden
   state that some conformance tests need;

@@ -223,7 +223,7 @@ class TestSteps:
         assert await peek(hotmesh_store, hotmesh_app, WORK_TOPIC) == []
         assert await hotmesh_store.next_timer_due(hotmesh_app) is None
         assert await hotmesh_store.get_signal(hotmesh_app, "hook") is None
-        # The new owner still holds the message and can acknowledge it.
+        # The message is still pending for its new owner, who can acknowledge it.
         await hotmesh_store.ack(hotmesh_app, taken.lease)
         assert await hotmesh_store.stream_depth(hotmesh_app, "") == 0
 

@@ -31,7 +31,7 @@ def fake_server(name: str = DEFAULT_SERVER) -> fakeredis.FakeServer:
 
 
 async def probe_fakeredis(run: CommandRunner) -> ServerFacts:
-    """Describe the fake server; fakeredis has no INFO command."""
+    """Describe the fake server, because fakeredis 2.41 has no INFO command."""
     await run("PING")
     return ServerFacts(
         name="fakeredis",
