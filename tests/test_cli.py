@@ -187,8 +187,13 @@ def test_server_runs_until_interrupted(home: Path) -> None:
 
 def test_demo_dispatches_with_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[list[str]] = []
+
+    def fake_main(argv: list[str]) -> int:
+        calls.append(argv)
+        return 0
+
     module = types.ModuleType("hotmesh.demos.fake_for_test")
-    module.main = lambda argv: calls.append(argv) or 0  # type: ignore[attr-defined]
+    module.main = fake_main  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "hotmesh.demos.fake_for_test", module)
 
     assert cli.main(["demo", "fake_for_test", "greetings", "--loud"]) == 0
@@ -221,8 +226,13 @@ def test_logging_stays_off_root() -> None:
 
 def test_bench_passes_its_options(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[list[str]] = []
+
+    def fake_main(argv: list[str]) -> int:
+        calls.append(argv)
+        return 0
+
     module = types.ModuleType("hotmesh.bench")
-    module.main = lambda argv: calls.append(argv) or 0  # type: ignore[attr-defined]
+    module.main = fake_main  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "hotmesh.bench", module)
 
     assert cli.main(["bench", "--help"]) == 0
