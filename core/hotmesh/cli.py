@@ -115,6 +115,8 @@ def _print_status(server: embedded.EmbeddedServer) -> int:
 
 
 def _run_foreground(server: embedded.EmbeddedServer) -> int:
+    started = server.start()
+    server.hold_lease()
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -123,14 +125,12 @@ def _run_foreground(server: embedded.EmbeddedServer) -> int:
     previous = {
         sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)
     }
-    started = server.start()
-    server.hold_lease()
     state = "started" if started else "attached to running"
     print(f"{state} embedded server at {server.url}; press Ctrl-C to stop", flush=True)
     try:
         while not stop.wait(1.0):
             if not server.is_answering():
-                print("the embedded server stopped answering", file=sys.stderr)
+                print("the embedded server stopped responding", file=sys.stderr)
                 return EXIT_ERROR
     finally:
         server.release_lease()

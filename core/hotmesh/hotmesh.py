@@ -18,6 +18,13 @@ from hotmesh.engine.engine import Engine
 from hotmesh.engine.exporter import export_job
 from hotmesh.engine.messages import Message, new_guid
 from hotmesh.engine.model import AppModel, load_model
+from hotmesh.engine.quorum import (
+    APP_CHANNEL,
+    GLOBAL_SCOPE,
+    Member,
+    Quorum,
+    check_throttle,
+)
 from hotmesh.engine.router import Router, RouterSettings
 from hotmesh.engine.state import job_output, read_status, search_fields
 from hotmesh.engine.worker import WorkerCallback, WorkerHandler
@@ -45,7 +52,6 @@ logger = logging.getLogger(__name__)
 _NAME = re.compile(r"^[A-Za-z0-9-]+$")
 ENGINE_GROUP = "ENGINE"
 WORKER_GROUP = "WORKER"
-APP_CHANNEL = ""
 
 JobCallback = Callable[[str, dict[str, Any]], Awaitable[None] | None]
 
@@ -105,6 +111,7 @@ class HotMesh:
         self._subscriptions: list[Subscription] = []
         self._user_subs: dict[str, Subscription] = {}
         self._scout: asyncio.Task[None] | None = None
+        self.quorum: Quorum | None = None
         self.default_expire = 1
         self.timer_poll_ms = 500
         self.scout_lease_ms = 5000
@@ -159,10 +166,19 @@ class HotMesh:
     ) -> None:
         engine_config = dict(engine or {})
         self.store = await self._open(engine_config.get("connection", connection))
+        self.quorum = Quorum(self.store, self.app, self.guid)
+        self.quorum.on_activate = self._switch_version
+        self.quorum.on_job = self._resolve_waiter
+        channels = {APP_CHANNEL, self.guid, *(config.topic for config in workers)}
+        for channel in sorted(channels):
+            self._subscriptions.append(
+                await self.store.subscribe(self.app, channel, self.quorum.receive)
+            )
+        throttles = await self.store.get_throttles(self.app)
         if engine is not None:
-            await self._start_engine(engine_config)
+            await self._start_engine(engine_config, throttles)
         for config in workers:
-            await self._start_worker(config, connection)
+            await self._start_worker(config, throttles)
 
     async def _open(self, connection: Any) -> Store:
         store = await open_store(connection)
@@ -170,7 +186,9 @@ class HotMesh:
             self._stores.append(store)
         return store
 
-    async def _start_engine(self, config: Mapping[str, Any]) -> None:
+    async def _start_engine(
+        self, config: Mapping[str, Any], throttles: Mapping[str, int]
+    ) -> None:
         assert self.store is not None
         self.engine = Engine(
             self.store,
@@ -182,12 +200,6 @@ class HotMesh:
         )
         profile = await self.store.load_app_profile(self.app)
         self._active_version = profile.get("active_version") or None
-        self._subscriptions.append(
-            await self.store.subscribe(self.app, self.guid, self._on_own_channel)
-        )
-        self._subscriptions.append(
-            await self.store.subscribe(self.app, APP_CHANNEL, self._on_app_channel)
-        )
         router = Router(
             self.store,
             self.app,
@@ -198,8 +210,7 @@ class HotMesh:
             on_dead=self.engine.handle_dead_letter,
             settings=_router_settings(config, RouterSettings()),
         )
-        self.routers.append(router)
-        router.start()
+        self._add_member(router, "engine", throttles.get(GLOBAL_SCOPE, 0))
         self.timer_poll_ms = int(config.get("timer_poll_ms", self.timer_poll_ms))
         self.scout_lease_ms = int(config.get("scout_lease_ms", self.scout_lease_ms))
         self._scout = asyncio.create_task(self._run_scout(), name="hotmesh-scout")
@@ -225,7 +236,16 @@ class HotMesh:
                 logger.warning("scout of app %r failed: %s", self.app_id, exc)
             await asyncio.sleep(self.timer_poll_ms / 1000)
 
-    async def _start_worker(self, config: WorkerConfig, connection: Any) -> None:
+    def _add_member(self, router: Router, role: str, throttle: int) -> None:
+        assert self.quorum is not None
+        router.set_throttle(throttle)
+        self.quorum.members.append(Member(router, role))
+        self.routers.append(router)
+        router.start()
+
+    async def _start_worker(
+        self, config: WorkerConfig, throttles: Mapping[str, int]
+    ) -> None:
         store = self.store
         if config.connection is not None:
             store = await self._open(config.connection)
@@ -246,8 +266,8 @@ class HotMesh:
             on_dead=handler.handle_dead_letter,
             settings=settings,
         )
-        self.routers.append(router)
-        router.start()
+        throttle = throttles.get(config.topic, throttles.get(GLOBAL_SCOPE, 0))
+        self._add_member(router, "worker", throttle)
 
     async def stop(self) -> None:
         """Stop every consumer loop and close the connections this instance opened."""
@@ -261,6 +281,8 @@ class HotMesh:
         for router in self.routers:
             await router.stop()
         self.routers.clear()
+        if self.quorum is not None:
+            await self.quorum.stop()
         for subscription in [*self._subscriptions, *self._user_subs.values()]:
             with contextlib.suppress(Exception):
                 await subscription.close()
@@ -361,14 +383,48 @@ class HotMesh:
     async def activate(self, version: str | int, delay: float = 0.25) -> bool:
         """Make a deployed version the one every engine starts new jobs on."""
         store = self._require_store()
+        assert self.quorum is not None
         version = str(version)
         await self._model(version)
+        if not await self.quorum.activate(version, delay):
+            return False
         await store.activate_app_version(self.app, version, _stamp())
         self._active_version = version
-        notice = json.dumps({"type": "activate", "until_version": version})
-        await store.publish(self.app, APP_CHANNEL, notice)
-        await asyncio.sleep(delay)
         return True
+
+    def _switch_version(self, version: str) -> None:
+        self._active_version = version
+
+    async def throttle(
+        self, throttle: int, *, topic: str | None = None, guid: str | None = None
+    ) -> bool:
+        """Make matching consumers wait ``throttle`` ms before each read.
+
+        ``-1`` pauses them until the next throttle. With a ``topic`` only
+        that topic's workers slow down; with a ``guid`` only that instance;
+        with neither, every engine and worker of the app, and any stored
+        topic delays are reset. Returns whether exactly one instance
+        received the message.
+        """
+        delay = check_throttle(throttle)
+        store = self._require_store()
+        assert self.quorum is not None
+        if topic is not None:
+            await store.set_throttle(self.app, topic, delay)
+        elif guid is None:
+            await store.clear_throttles(self.app)
+            await store.set_throttle(self.app, GLOBAL_SCOPE, delay)
+        message: dict[str, Any] = {"type": "throttle", "throttle": delay}
+        if topic is not None:
+            message["topic"] = topic
+        if guid is not None:
+            message["guid"] = guid
+        return await self.quorum.pub(message) == 1
+
+    async def roll_call(self, delay: float = 1.0) -> list[dict[str, Any]]:
+        """Return a profile of every live engine and worker of the app."""
+        assert self.quorum is not None
+        return await self.quorum.roll_call(delay)
 
     # -- jobs -------------------------------------------------------------------
 
@@ -530,24 +586,10 @@ class HotMesh:
 
     # -- pub/sub ------------------------------------------------------------
 
-    async def _on_own_channel(self, channel: str, text: str) -> None:
-        try:
-            body = json.loads(text)
-        except ValueError:
-            return
-        if body.get("type") != "job":
-            return
+    def _resolve_waiter(self, body: dict[str, Any]) -> None:
         future = self._waiters.get(str(body.get("topic")))
         if future is not None and not future.done():
             future.set_result(body.get("job") or {})
-
-    async def _on_app_channel(self, channel: str, text: str) -> None:
-        try:
-            body = json.loads(text)
-        except ValueError:
-            return
-        if body.get("type") == "activate" and body.get("until_version"):
-            self._active_version = str(body["until_version"])
 
     async def sub(self, topic: str, callback: JobCallback) -> None:
         """Call ``callback(topic, job)`` for each job message on a channel."""

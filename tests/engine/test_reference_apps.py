@@ -36,7 +36,7 @@ def _summer(message: dict[str, Any]) -> dict[str, Any]:
 
 async def _deploy(hotmesh: HotMesh, path: Path, version: str) -> None:
     await hotmesh.deploy(path)
-    assert await hotmesh.activate(version) is True
+    assert await hotmesh.activate(version, delay=0.05) is True
 
 
 async def test_tree_parallel_hooks(mesh: MeshFactory, reference_apps: Path) -> None:
