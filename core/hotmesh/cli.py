@@ -1,8 +1,8 @@
 """The ``hotmesh`` command.
 
-Each subcommand is one function in :data:`COMMANDS`; it takes the parsed
+Each subcommand is one function in :data:`COMMANDS`, which takes the parsed
 arguments and returns the exit status. This module is the only place that
-configures logging output: the library itself adds no handlers.
+configures logging output, because the library itself adds no handlers.
 """
 
 from __future__ import annotations
