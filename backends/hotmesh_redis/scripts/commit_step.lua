@@ -37,8 +37,11 @@ local interrupted_below = next_int()
 local lease = next_lease()
 local guards = {}
 for i = 1, next_int() do
-  guards[i] = {field = next_arg(), kind = next_arg(), value = next_arg(),
-               on_fail = next_arg()}
+  local field = next_arg()
+  local kind = next_arg()
+  local value = next_arg()
+  local on_fail = next_arg()
+  guards[i] = {field = field, kind = kind, value = value, on_fail = on_fail}
 end
 local increments = next_pairs()
 local status_delta = next_int()

@@ -29,7 +29,10 @@ end
 local function next_dependents()
   local list = {}
   for i = 1, next_int() do
-    list[i] = {next_key(), next_key(), next_arg()}
+    local list_key = next_key()
+    local owner_key = next_key()
+    local entry = next_arg()
+    list[i] = {list_key, owner_key, entry}
   end
   return list
 end

@@ -2,17 +2,15 @@
 -- A lease is five arguments: stream key index, group, message id, consumer
 -- and delivery count. An empty group means the call presents no lease.
 local function next_lease()
-  local lease = {
-    key = next_key(),
-    group = next_arg(),
-    id = next_arg(),
-    consumer = next_arg(),
-    delivery = next_int(),
-  }
-  if lease.group == '' then
+  local key = next_key()
+  local group = next_arg()
+  local id = next_arg()
+  local consumer = next_arg()
+  local delivery = next_int()
+  if group == '' then
     return nil
   end
-  return lease
+  return {key = key, group = group, id = id, consumer = consumer, delivery = delivery}
 end
 
 -- The lease holds while the message is pending for the same consumer with

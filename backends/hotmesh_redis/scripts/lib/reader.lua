@@ -2,6 +2,9 @@
 -- Arguments that name a key carry the key's 1-based index in KEYS, so a
 -- script only touches keys declared in KEYS (Redis Cluster and Dragonfly
 -- both require that). Index 0 means "no key".
+--
+-- Lua leaves the evaluation order of table constructor fields and call
+-- arguments unspecified, so each reader call is a statement of its own.
 local argv_index = 0
 
 local function next_arg()
@@ -21,7 +24,9 @@ end
 local function next_pairs()
   local list = {}
   for i = 1, next_int() do
-    list[i] = {next_arg(), next_arg()}
+    local first = next_arg()
+    local second = next_arg()
+    list[i] = {first, second}
   end
   return list
 end
@@ -39,7 +44,9 @@ end
 local function next_messages()
   local list = {}
   for i = 1, next_int() do
-    list[i] = {next_key(), next_arg()}
+    local key = next_key()
+    local payload = next_arg()
+    list[i] = {key, payload}
   end
   return list
 end

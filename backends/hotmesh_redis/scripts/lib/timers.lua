@@ -4,7 +4,10 @@
 local function next_timers()
   local list = {}
   for i = 1, next_int() do
-    list[i] = {next_arg(), next_arg(), next_arg()}
+    local id = next_arg()
+    local due = next_arg()
+    local encoded = next_arg()
+    list[i] = {id, due, encoded}
   end
   return list
 end
