@@ -231,6 +231,8 @@ class RespBase:
         owned, self._owned = self._owned, []
         for client in owned:
             await client.aclose()
+        if self._client is not None:
+            logger.debug("closed the connections to %s", self.settings.safe_url)
         self._client = self._blocking = self._scripts = None
 
     @translated
