@@ -99,7 +99,7 @@ def test_doctor_reports_capabilities(
 
 
 def test_matrix_servers_have_expected_capabilities(backend: BackendServer) -> None:
-    """Check the servers this suite starts itself, whose modules it knows."""
+    """Check the servers this suite starts itself, with known modules."""
     if backend.source.startswith("$"):
         pytest.skip("the server comes from the environment")
     expected = {

