@@ -83,12 +83,13 @@ async def hotmesh_open_store(
         return store
 
     yield open_store
-    for store in opened:
-        if isinstance(store, StoreInspection):
-            await store.purge_app(hotmesh_app)
-            break
-    for store in opened:
-        await store.close()
+    try:
+        inspectable = [store for store in opened if isinstance(store, StoreInspection)]
+        if inspectable:
+            await inspectable[0].purge_app(hotmesh_app)
+    finally:
+        for store in opened:
+            await store.close()
 
 
 @pytest_asyncio.fixture
