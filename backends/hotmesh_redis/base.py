@@ -37,6 +37,7 @@ SCRIPT_NAMES = (
     "acquire_role",
     "activate_app_version",
     "cancel_timer",
+    "close_index",
     "commit_step",
     "create_job",
     "fire_due_timers",

@@ -16,6 +16,7 @@ from hotmesh.store.protocol import (
     Lease,
     NewJob,
     Outgoing,
+    StatsUpdate,
     Step,
     Timer,
 )
@@ -164,7 +165,21 @@ def create_job_call(keys: AppKeys, job: NewJob, max_bytes: int | None) -> Script
     call.add_dependents(job.dependents)
     call.add_expire(job.expire_seconds)
     call.add_publications(job.publish)
+    _add_stats(call, job.stats)
     return call
+
+
+def _add_stats(call: ScriptCall, updates: Sequence[StatsUpdate]) -> None:
+    call.add(len(updates))
+    for update in updates:
+        call.add(call.key_ref(call.app_keys.stats(update.bucket)))
+        call.add(len(update.counters))
+        for name, amount in update.counters.items():
+            call.add(encode_text(name, "stats counter"), repr(float(amount)))
+        call.add(len(update.index))
+        for facet, job_id in update.index:
+            call.add(call.key_ref(call.app_keys.stats_index(update.bucket, facet)))
+            call.add(encode_text(job_id, "indexed job id"))
 
 
 def commit_step_call(keys: AppKeys, step: Step, max_bytes: int | None) -> ScriptCall:

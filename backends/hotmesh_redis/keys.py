@@ -95,6 +95,15 @@ class AppKeys:
     def version(self, version: str) -> str:
         return f"{self.prefix}v:{version}"
 
+    def stats(self, bucket: str) -> str:
+        return f"{self.prefix}s:{bucket}"
+
+    def stats_index(self, bucket: str, facet: str) -> str:
+        return f"{self.prefix}s:{bucket}:i:{facet}"
+
+    def stats_processed(self, bucket: str, facet: str) -> str:
+        return f"{self.prefix}s:{bucket}:p:{facet}"
+
     @property
     def profile(self) -> str:
         return f"{self.prefix}profile"

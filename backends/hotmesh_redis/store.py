@@ -6,7 +6,7 @@ Values cross the wire as UTF-8 bytes and are decoded strictly, so any
 Unicode text, NUL bytes included, comes back exactly as it was stored.
 
 The verbs live in groups, one module each (``jobs``, ``streams``,
-``timers``, ``coordination``, ``inspection``), over the connections and
+``timers``, ``coordination``, ``stats``, ``inspection``), over the connections and
 helpers of :class:`~hotmesh_redis.base.RespBase`.
 """
 
@@ -16,13 +16,16 @@ from hotmesh_redis.base import ClientRole, RespBase
 from hotmesh_redis.coordination import CoordinationVerbs
 from hotmesh_redis.inspection import InspectionVerbs
 from hotmesh_redis.jobs import JobVerbs
+from hotmesh_redis.stats import StatsVerbs
 from hotmesh_redis.streams import StreamVerbs
 from hotmesh_redis.timers import TimerVerbs
 
 __all__ = ["ClientRole", "RespBase", "RespStore"]
 
 
-class RespStore(JobVerbs, StreamVerbs, TimerVerbs, CoordinationVerbs, InspectionVerbs):
+class RespStore(
+    JobVerbs, StreamVerbs, TimerVerbs, CoordinationVerbs, StatsVerbs, InspectionVerbs
+):
     """A :class:`~hotmesh.store.protocol.Store` on a Redis-family server.
 
     ``flavor`` supplies what differs between servers and client libraries.

@@ -584,6 +584,35 @@ class HotMesh:
             )
         return await self._require_engine().hook(topic, _check_data(data), status, code)
 
+    async def hook_all(
+        self,
+        hook_topic: str,
+        data: Mapping[str, Any],
+        query: Mapping[str, Any],
+        facets: Sequence[str] = (),
+    ) -> list[str]:
+        """Resume every job paused on ``hook_topic`` that a stats query lists.
+
+        ``query`` holds ``data`` (resolving the jobs' stats key), a time
+        window (``range``/``start``/``end``) unless the granularity is
+        ``infinity``, and ``scrub`` to delete the index once drained;
+        ``facets`` such as ``["color:red"]`` pick the indexes. Returns the
+        indexes that held ids.
+        """
+        return await self._require_engine().hook_all(
+            hook_topic, _check_data(data), query, facets
+        )
+
+    async def get_stats(self, topic: str, query: Mapping[str, Any]) -> dict[str, Any]:
+        """Return counts of a topic's jobs by facet over a time window."""
+        return await self._require_engine().get_stats(topic, query)
+
+    async def get_ids(
+        self, topic: str, query: Mapping[str, Any], facets: Sequence[str] = ()
+    ) -> dict[str, Any]:
+        """Return the ids of a topic's jobs by facet over a time window."""
+        return await self._require_engine().get_ids(topic, query, facets)
+
     # -- pub/sub ------------------------------------------------------------
 
     def _resolve_waiter(self, body: dict[str, Any]) -> None:

@@ -3,7 +3,8 @@
 -- KEYS[1..5]  as in lib/job.lua (job hash, dependents list, timers zset,
 --             timer payloads hash, signals hash)
 -- KEYS[6..]   the leased message's stream, streams receiving messages,
---             dependents lists and job hashes of dependent owners
+--             dependents lists and job hashes of dependent owners, stats
+--             hashes and stats index lists
 --
 -- ARGV, read in order:
 --   interrupted_below        status below which no messages are sent
@@ -16,6 +17,10 @@
 --   dependents               count, then 3 arguments each, see lib/job.lua
 --   expire_seconds           '' for none
 --   publications             count, then channel/message pairs
+--   stats                    count, then per bucket: stats hash key index,
+--                            counters (count, then name/amount pairs) and
+--                            index entries (count, then list key index and
+--                            job id pairs)
 --
 -- Returns {0, status} when created, {1} when the lease was lost,
 -- {4, status} when the same origin already created the job (a replay) and
@@ -39,6 +44,29 @@ local timers = next_timers()
 local dependents = next_dependents()
 local expire_seconds = next_arg()
 local publications = next_pairs()
+local stats = {}
+for i = 1, next_int() do
+  local hash = next_key()
+  local counters = next_pairs()
+  local entries = {}
+  for j = 1, next_int() do
+    local list_key = next_key()
+    local job_id = next_arg()
+    entries[j] = {list_key, job_id}
+  end
+  stats[i] = {hash, counters, entries}
+end
+
+local function record_stats()
+  for _, bucket in ipairs(stats) do
+    for _, counter in ipairs(bucket[2]) do
+      redis.call('HINCRBYFLOAT', bucket[1], counter[1], counter[2])
+    end
+    for _, entry in ipairs(bucket[3]) do
+      redis.call('RPUSH', entry[1], entry[2])
+    end
+  end
+end
 
 if lease and not lease_held(lease) then
   return {1}
@@ -69,6 +97,7 @@ end
 if status_number <= 0 then
   append_messages(on_finish)
 end
+record_stats()
 set_expiry(expire_seconds)
 publish_all(publications)
 if lease then

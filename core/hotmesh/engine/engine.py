@@ -11,10 +11,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
-from hotmesh.engine import steps
+from hotmesh.engine import stats, steps
 from hotmesh.engine.jobs import (
     Finish,
     JobRequest,
@@ -27,7 +27,6 @@ from hotmesh.engine.jobs import (
 )
 from hotmesh.engine.messages import MalformedMessageError, Message, new_guid
 from hotmesh.engine.model import Activity, AppModel, Graph
-from hotmesh.engine.pipe import UNDEFINED, resolve
 from hotmesh.engine.state import decode, job_output, metadata_field, read_status
 from hotmesh.engine.steps import StepInput, json_str
 from hotmesh.errors import (
@@ -85,6 +84,7 @@ class Engine:
             "await": self._on_await,
             "finish": self._on_finish,
             "emit": self._on_emit,
+            "hookall": self._on_hookall,
         }
 
     # -- starting jobs ------------------------------------------------------
@@ -426,35 +426,164 @@ class Engine:
         data: Mapping[str, Any],
         status: str = "success",
         code: int = 200,
+        *,
+        require_paused: bool = True,
     ) -> str:
         """Resume the hook activity paused on ``topic`` that ``data`` matches."""
         model = await self._load_model(await self._active_version())
-        rules = model.hook_rules.get(topic)
-        if not rules:
+        message = steps.webhook_message(model, topic, dict(data), status, code)
+        if message is None:
             known = ", ".join(sorted(model.hook_rules)) or "none"
             raise TopicNotFoundError(
                 f"no hook rule for topic {topic!r} in app {model.app_id!r} "
                 f"version {model.version!r}; hook topics: {known}"
             )
-        match = (rules[0].conditions or {}).get("match") or [{}]
-        payload = dict(data)
-        scope = {"$self": {"hook": {"data": payload}}, "$hook": {"data": payload}}
-        actual = resolve(match[0].get("actual"), scope)
-        key = f"{topic}:{'' if actual is UNDEFINED else actual}"
-        if await self.store.get_signal(self.app, key) is None:
+        key = str(message.metadata["signal"])
+        if require_paused and await self.store.get_signal(self.app, key) is None:
             raise HookNotFoundError(
                 f"no job is paused on hook topic {topic!r} with key {key!r}"
             )
-        message = Message(
-            "webhook",
-            metadata={"guid": new_guid(), "signal": key, "topic": topic},
-            data=payload,
-            status=status,  # type: ignore[arg-type]
-            code=code,
+        outgoing = Outgoing(ENGINE_TOPIC, message.to_json())
+        return await self.store.add_message(self.app, outgoing)
+
+    async def _trigger_of(self, topic: str) -> Activity:
+        model, graph = await self.graph_for(topic)
+        return model.activity(graph.trigger)
+
+    async def get_stats(self, topic: str, query: Mapping[str, Any]) -> dict[str, Any]:
+        """Return the counters of a topic's jobs over a time window."""
+        trigger = await self._trigger_of(topic)
+        window = stats.resolve_window(trigger, query)
+        buckets = await self.store.read_stats(self.app, window.buckets())
+        segments = []
+        totals: dict[str, float] = {}
+        for slot, counters in zip(window.slots, buckets, strict=True):
+            measures = _count_measures(counters)
+            for measure in measures:
+                target = measure["target"]
+                totals[target] = totals.get(target, 0) + measure["value"]
+            segments.append(
+                {
+                    "time": stats.slot_iso(slot),
+                    "count": int(counters.get("count", 0)),
+                    "measures": measures,
+                }
+            )
+        response: dict[str, Any] = {
+            "key": window.key,
+            "granularity": window.granularity,
+            "range": window.range,
+            "end": window.end,
+            "count": sum(segment["count"] for segment in segments),
+            "measures": [
+                {"target": target, "type": "count", "value": int(value)}
+                for target, value in totals.items()
+            ],
+        }
+        if not query.get("sparse"):
+            response["segments"] = segments
+        return response
+
+    async def get_ids(
+        self, topic: str, query: Mapping[str, Any], facets: Sequence[str] = ()
+    ) -> dict[str, Any]:
+        """Return the ids of a topic's jobs indexed under each facet."""
+        trigger = await self._trigger_of(topic)
+        window = stats.resolve_window(trigger, query)
+        if not facets:
+            counters = await self.store.read_stats(self.app, window.buckets())
+            facets = stats.facets_of(counters)
+        counts = []
+        segments = []
+        for facet in facets:
+            total = 0
+            for slot, bucket in zip(window.slots, window.buckets(), strict=True):
+                ids = await self.store.read_index(self.app, bucket, facet)
+                total += len(ids)
+                if not ids:
+                    continue
+                time_name = stats.slot_iso(slot)
+                measure = {
+                    "type": "ids",
+                    "target": facet,
+                    "time": time_name,
+                    "count": len(ids),
+                    "ids": ids,
+                }
+                segments.append({"time": time_name, "measures": [measure]})
+            counts.append({"facet": facet, "count": total})
+        return {
+            "key": window.key,
+            "facets": list(facets),
+            "granularity": window.granularity,
+            "range": window.range,
+            "end": window.end,
+            "counts": counts,
+            "segments": segments,
+        }
+
+    async def hook_all(
+        self,
+        hook_topic: str,
+        data: Mapping[str, Any],
+        query: Mapping[str, Any],
+        facets: Sequence[str] = (),
+    ) -> list[str]:
+        """Resume every paused job listed under ``facets`` of a stats query.
+
+        Each listed id is taken from its index once, whichever engine drains
+        it; ids whose job is not paused on the hook are skipped. Returns the
+        indexes that held ids.
+        """
+        model = await self._load_model(await self._active_version())
+        rules = model.hook_rules.get(hook_topic)
+        if not rules:
+            raise TopicNotFoundError(f"no hook rule for topic {hook_topic!r}")
+        graph = model.graph_for_topic(model.activity(rules[0].to).graph_topic)
+        if graph is None:
+            raise TopicNotFoundError(f"hook topic {hook_topic!r} targets no graph")
+        trigger = model.activity(graph.trigger)
+        window = stats.resolve_window(trigger, query)
+        if not facets:
+            counters = await self.store.read_stats(self.app, window.buckets())
+            facets = stats.facets_of(counters)
+        targets = []
+        for bucket in window.buckets():
+            for facet in facets:
+                if await self.store.read_index(self.app, bucket, facet):
+                    targets.append(f"{bucket}:index:{facet}")
+                    await self._drain_index(hook_topic, data, bucket, facet, query)
+        return targets
+
+    async def _drain_index(
+        self,
+        hook_topic: str,
+        data: Mapping[str, Any],
+        bucket: str,
+        facet: str,
+        query: Mapping[str, Any],
+    ) -> None:
+        while True:
+            ids = await self.store.take_from_index(self.app, bucket, facet, 100)
+            if not ids:
+                break
+            for job_id in ids:
+                try:
+                    await self.hook(hook_topic, {**data, "id": job_id})
+                except HookNotFoundError:
+                    logger.info("job %r is not paused on %r", job_id, hook_topic)
+        scrub = bool(query.get("scrub"))
+        await self.store.close_index(self.app, bucket, facet, scrub=scrub)
+
+    async def _on_hookall(self, message: Message, lease: Lease) -> None:
+        body = message.data
+        await self.hook_all(
+            str(message.metadata.get("topic")),
+            body.get("data") or {},
+            body.get("query") or {},
+            body.get("facets") or [],
         )
-        return await self.store.add_message(
-            self.app, Outgoing(ENGINE_TOPIC, message.to_json())
-        )
+        await self._ack(lease)
 
     async def read_job(self, job_id: str) -> Mapping[str, str]:
         fields = await self.store.read_job(self.app, job_id)
@@ -487,3 +616,11 @@ class Engine:
         result = await self.store.commit_step(self.app, step)
         if not result.applied:
             raise JobNotFoundError(f"job {job_id!r} is not running", job_id=job_id)
+
+
+def _count_measures(counters: Mapping[str, float]) -> list[dict[str, Any]]:
+    return [
+        {"target": name[len("count:") :], "type": "count", "value": int(value)}
+        for name, value in counters.items()
+        if name.startswith("count:")
+    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from hotmesh.engine import collator
@@ -23,6 +24,7 @@ from hotmesh.engine.state import (
     now_iso,
     read_status,
 )
+from hotmesh.engine.stats import stats_updates
 from hotmesh.engine.steps import (
     _apply_job_maps,
     _Draft,
@@ -178,8 +180,10 @@ def build_job(request: JobRequest) -> NewJob:
         if name.startswith("-"):
             draft.fields[name] = value if isinstance(value, str) else encode(value)
 
+    updates = stats_updates(trigger, context, job_id, datetime.now(UTC))
     if request.pending_seconds is not None:
         return NewJob(
+            stats=updates,
             job_id=job_id,
             status=-1,
             fields=draft.fields,
@@ -215,6 +219,7 @@ def build_job(request: JobRequest) -> NewJob:
         lease=request.lease,
         messages=draft.messages,
         dependents=dependents,
+        stats=updates,
     )
 
 

@@ -27,7 +27,7 @@ MessageType = Literal[
     "cycle",  # cycle activity re-entering its ancestor (leg 2)
     "finish",  # a job reached status 0: run its completion tasks
     "emit",  # publish a job's interim state
-    "interrupt",  # interrupt a job (sent by an interrupt activity)
+    "hookall",  # resume every paused job listed in a stats index
 ]
 
 Status = Literal["success", "pending", "error"]

@@ -8,7 +8,7 @@ engine reads the state, calls one of these, and commits the result.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -302,12 +302,19 @@ def signal_key(model: AppModel, activity: Activity, context: dict[str, Any]) -> 
     return f"{topic}:{'' if expected is UNDEFINED else expected}"
 
 
-def _leg1_complete(step: StepInput, context: dict[str, Any], dad: str) -> Step:
+def _leg1_complete(
+    step: StepInput,
+    context: dict[str, Any],
+    dad: str,
+    extra: Sequence[Message] = (),
+) -> Step:
     """Complete an activity that has no leg 2 (pass-through hook, signal)."""
     activity = step.activity
     jid, gid = _job_ids(step.fields)
     children = list(select_children(activity, context, 200))
     draft = _Draft()
+    for message in extra:
+        draft.send(message)
     _apply_output_maps(activity, context)
     _apply_job_maps(activity, context, draft)
     draft.fields[activity_field(activity.id, dad, "m")] = _activity_metadata(
@@ -442,12 +449,67 @@ def _leg1_pass(step: StepInput) -> Step:
     return _leg1_complete(step, context, dad)
 
 
+def _leg1_signal(step: StepInput) -> Step:
+    """Complete a signal activity and send its hook (``one``) or hooks (``all``)."""
+    activity = step.activity
+    definition = activity.definition
+    context, dad = _leg1_context(step)
+    topic = str(definition.get("topic"))
+    signal_maps = (definition.get("signal") or {}).get("maps")
+    payload = map_rules(signal_maps, context) if signal_maps else {}
+    payload = payload if isinstance(payload, dict) else {}
+    if definition.get("subtype") == "all":
+        resolver_maps = (definition.get("resolver") or {}).get("maps")
+        query = map_rules(resolver_maps, context) if resolver_maps else {}
+        query = query if isinstance(query, dict) else {}
+        if definition.get("scrub") is not None:
+            query["scrub"] = is_truthy(resolve(definition["scrub"], context))
+        key_name = resolve(definition.get("key_name"), context)
+        key_value = resolve(definition.get("key_value"), context)
+        order = Message(
+            "hookall",
+            metadata={"guid": new_guid(), "topic": topic},
+            data={
+                "data": payload,
+                "query": query,
+                "facets": [f"{key_name}:{key_value}"],
+            },
+        )
+        return _leg1_complete(step, context, dad, [order])
+    status = resolve(definition.get("status", "success"), context)
+    code = resolve(definition.get("code", 200), context)
+    signal = webhook_message(step.model, topic, payload, str(status), int(code))
+    return _leg1_complete(step, context, dad, [signal] if signal else [])
+
+
+def webhook_message(
+    model: AppModel, topic: str, payload: dict[str, Any], status: str, code: int
+) -> Message | None:
+    """Return the message resuming the hook ``payload`` matches on ``topic``."""
+    rules = model.hook_rules.get(topic)
+    if not rules:
+        return None
+    match = (rules[0].conditions or {}).get("match") or [{}]
+    scope = {"$self": {"hook": {"data": payload}}, "$hook": {"data": payload}}
+    actual = resolve(match[0].get("actual"), scope)
+    key = f"{topic}:{'' if actual is UNDEFINED else actual}"
+    if status not in ("success", "pending", "error"):
+        status = "success"
+    return Message(
+        "webhook",
+        metadata={"guid": new_guid(), "signal": key, "topic": topic},
+        data=payload,
+        status=status,  # type: ignore[arg-type]
+        code=code,
+    )
+
+
 _LEG1_BUILDERS = {
     "worker": _leg1_worker,
     "await": _leg1_worker,
     "hook": _leg1_hook,
     "cycle": _leg1_cycle,
-    "signal": _leg1_pass,
+    "signal": _leg1_signal,
     "interrupt": _leg1_interrupt,
 }
 

@@ -146,6 +146,21 @@ class Dependent:
 
 
 @dataclass(frozen=True)
+class StatsUpdate:
+    """Counters and index entries a new job adds to one stats bucket.
+
+    ``counters`` are added to the bucket's numeric fields (created at 0);
+    each ``index`` pair appends a job id to the list of one facet
+    (``"color:red"``). Buckets and their lists never expire on their own:
+    :meth:`Store.close_index` with ``scrub`` removes them.
+    """
+
+    bucket: str
+    counters: Mapping[str, float] = field(default_factory=dict)
+    index: Sequence[tuple[str, str]] = ()
+
+
+@dataclass(frozen=True)
 class Step:
     """One atomic change to a job.
 
@@ -230,6 +245,8 @@ class NewJob:
     dependents: Sequence[Dependent] = ()
     expire_seconds: int | None = None
     publish: Sequence[tuple[str, str]] = ()
+    stats: Sequence[StatsUpdate] = ()
+    """Recorded with the job, also on a replay (never twice for one origin)."""
 
 
 @dataclass(frozen=True)
@@ -462,6 +479,33 @@ class Store(Protocol):
         self, app: AppKey, pattern: str, callback: MessageCallback
     ) -> Subscription:
         """Receive messages on app channels matching a glob pattern."""
+
+    # -- stats ----------------------------------------------------------------
+
+    async def read_stats(
+        self, app: AppKey, buckets: Sequence[str]
+    ) -> list[dict[str, float]]:
+        """Return the counters of each bucket, empty where it has none."""
+
+    async def read_index(self, app: AppKey, bucket: str, facet: str) -> list[str]:
+        """Return the job ids on a facet's index, oldest first."""
+
+    async def take_from_index(
+        self, app: AppKey, bucket: str, facet: str, count: int
+    ) -> list[str]:
+        """Move up to ``count`` ids from a facet's index to its processed list.
+
+        Each id moves once, so concurrent callers never take the same id.
+        """
+
+    async def close_index(
+        self, app: AppKey, bucket: str, facet: str, *, scrub: bool
+    ) -> None:
+        """Finish draining a facet's index.
+
+        With ``scrub`` the processed list and the bucket's counters are
+        deleted; otherwise the processed ids return to the index.
+        """
 
     # -- key-value entries ---------------------------------------------------
 
