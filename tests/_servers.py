@@ -523,9 +523,7 @@ class ServerPool:
             return None
         nodes = []
         for _ in range(CLUSTER_NODES):
-            node = start_local_server(
-                binary, self.workdir, _CLUSTER_FLAGS, cluster=True
-            )
+            node = start_local_server(binary, self.workdir, CLUSTER_FLAGS, cluster=True)
             self._cleanups.append(node.stop)
             nodes.append(node)
         joined_by = join_cluster(nodes)
@@ -533,7 +531,8 @@ class ServerPool:
         return self._ready(name, f"valkey+cluster://127.0.0.1:{nodes[0].port}", source)
 
 
-_CLUSTER_FLAGS = ("--cluster-enabled", "yes", "--cluster-node-timeout", "5000")
+CLUSTER_FLAGS = ("--cluster-enabled", "yes", "--cluster-node-timeout", "5000")
+"""Server arguments of a cluster node; the timeout is in milliseconds."""
 
 
 def _which_path(name: str) -> Path | None:

@@ -8,12 +8,14 @@ import pytest
 
 from _servers import (
     BACKEND_NAMES,
+    CLUSTER_FLAGS,
     BackendUnavailable,
     ServerFactory,
     ServerPool,
     docker_engine_answers,
     env_url_name,
     free_port,
+    join_cluster,
     probe_capabilities,
     selected_backends,
 )
@@ -100,3 +102,18 @@ def test_probe_reads_cluster_mode(server_factory: ServerFactory) -> None:
 
     assert probe_capabilities(f"redis://127.0.0.1:{single.port}/0") == frozenset()
     assert "cluster" in probe_capabilities(f"redis://127.0.0.1:{node.port}/0")
+
+
+def test_cluster_joins_without_cli(
+    monkeypatch: pytest.MonkeyPatch, server_factory: ServerFactory, tmp_path: Path
+) -> None:
+    nodes = [server_factory(*CLUSTER_FLAGS, cluster=True) for _ in range(3)]
+    monkeypatch.setenv("PATH", str(tmp_path))  # hides valkey-cli and redis-cli
+
+    assert join_cluster(nodes) == "joined by CLUSTER MEET"
+
+    url = f"valkey+cluster://127.0.0.1:{nodes[0].port}"
+    assert "cluster" in probe_capabilities(url)
+    with nodes[1].client() as client:
+        slots = client.execute_command("CLUSTER", "SLOTS")
+    assert sum(int(end) - int(start) + 1 for start, end, *_ in slots) == 16384
