@@ -112,7 +112,7 @@ async def run_bench(
     )
     try:
         await hotmesh.deploy(_chain_model(workers))
-        await hotmesh.activate("1", delay=0)
+        await hotmesh.activate("1", delay=0.1)
         one = await _time_each(samples, lambda: hotmesh.pubsub("bench.one", {"n": 0}))
         chain = await _time_each(
             max(samples // 4, 10), lambda: hotmesh.pubsub("bench.chain", {"n": 0})
@@ -163,3 +163,32 @@ def format_report(result: dict[str, Any]) -> str:
         f"{result['steps_per_s']:.0f} steps/s"
     )
     return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark from the command line and print the report."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(
+        prog="hotmesh bench",
+        description="Measure engine latency and throughput against one server.",
+    )
+    parser.add_argument("url", nargs="?", help="server URL (default: configured)")
+    parser.add_argument(
+        "--jobs", type=int, default=1000, help="jobs in the throughput run"
+    )
+    parser.add_argument(
+        "--samples", type=int, default=200, help="jobs timed one at a time"
+    )
+    parser.add_argument(
+        "--concurrency", type=int, default=50, help="jobs in flight at once"
+    )
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    result = asyncio.run(
+        run_bench(
+            args.url, jobs=args.jobs, samples=args.samples, concurrency=args.concurrency
+        )
+    )
+    print(format_report(result))
+    return 0

@@ -99,7 +99,7 @@ class HotMesh:
     def __init__(self, app_id: str, namespace: str, guid: str) -> None:
         self.app_id = app_id
         self.namespace = namespace
-        self.guid = guid
+        self.instance_id = guid
         self.app = AppKey(namespace, app_id)
         self.store: Store | None = None
         self.engine: Engine | None = None
@@ -166,10 +166,11 @@ class HotMesh:
     ) -> None:
         engine_config = dict(engine or {})
         self.store = await self._open(engine_config.get("connection", connection))
-        self.quorum = Quorum(self.store, self.app, self.guid)
+        self.quorum = Quorum(self.store, self.app, self.instance_id)
         self.quorum.on_activate = self._switch_version
         self.quorum.on_job = self._resolve_waiter
-        channels = {APP_CHANNEL, self.guid, *(config.topic for config in workers)}
+        channels: set[str] = {APP_CHANNEL, self.instance_id}
+        channels.update(config.topic for config in workers)
         for channel in sorted(channels):
             self._subscriptions.append(
                 await self.store.subscribe(self.app, channel, self.quorum.receive)
@@ -193,7 +194,7 @@ class HotMesh:
         self.engine = Engine(
             self.store,
             self.app,
-            self.guid,
+            self.instance_id,
             load_model=self._model,
             active_version=self.active_version,
             default_expire=self.default_expire,
@@ -205,7 +206,7 @@ class HotMesh:
             self.app,
             ENGINE_TOPIC,
             ENGINE_GROUP,
-            self.guid,
+            self.instance_id,
             self.engine.process,
             on_dead=self.engine.handle_dead_letter,
             settings=_router_settings(config, RouterSettings()),
@@ -227,7 +228,7 @@ class HotMesh:
         while True:
             try:
                 if await store.acquire_role(
-                    self.app, "scout", self.guid, self.scout_lease_ms
+                    self.app, "scout", self.instance_id, self.scout_lease_ms
                 ):
                     now_ms = int(time.time() * 1000)
                     if await store.fire_due_timers(self.app, now_ms, batch) >= batch:
@@ -261,7 +262,7 @@ class HotMesh:
             self.app,
             config.topic,
             WORKER_GROUP,
-            self.guid,
+            self.instance_id,
             handler,
             on_dead=handler.handle_dead_letter,
             settings=settings,
@@ -277,7 +278,7 @@ class HotMesh:
             self._scout = None
             if self.store is not None:
                 with contextlib.suppress(HotMeshError):
-                    await self.store.release_role(self.app, "scout", self.guid)
+                    await self.store.release_role(self.app, "scout", self.instance_id)
         for router in self.routers:
             await router.stop()
         self.routers.clear()
@@ -474,7 +475,10 @@ class HotMesh:
 
         try:
             job_id = await engine.start_job(
-                topic, _check_data(data), engine_guid=self.guid, before_commit=register
+                topic,
+                _check_data(data),
+                engine_guid=self.instance_id,
+                before_commit=register,
             )
             try:
                 job = await asyncio.wait_for(asyncio.shield(future), timeout)

@@ -15,7 +15,12 @@ from hotmesh import HotMesh
 
 MeshFactory = Callable[..., Awaitable[HotMesh]]
 
-FAST_ENGINE = {"block_ms": 200, "reclaim_delay_ms": 1500}
+FAST_ENGINE = {
+    "block_ms": 200,
+    "reclaim_delay_ms": 1500,
+    "timer_poll_ms": 100,
+    "scout_lease_ms": 1000,
+}
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import json
 import secrets
 import string
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from hotmesh.errors import SerializationError
 
@@ -125,10 +125,10 @@ class Message:
             ) from exc
         policies = body.get("policies")
         return cls(
-            type=kind,
+            type=cast(MessageType, kind),
             metadata=metadata,
             data=data,
-            status=status,
+            status=cast(Status, status),
             code=code,
             policies=policies if isinstance(policies, dict) else None,
         )

@@ -3,8 +3,7 @@
 A trigger with ``stats.key`` and ``measures`` records, in a bucket named
 ``<key>:<time slot>``:
 
-* ``count`` and ``count:<path>:<value>`` counters (measure ``count``, and
-  every ``index`` measure counts too);
+* ``count`` and ``count:<path>:<value>`` counters (measure ``count``);
 * ``sum:<path>`` and ``avg:<path>`` running sums (measures ``sum``, ``avg``);
 * the job id on the index of facet ``<path>:<value>`` (measure ``index``).
 
@@ -101,11 +100,11 @@ def stats_updates(
         if value is UNDEFINED:
             continue
         path = measure_path(target)
-        if kind in ("count", "index"):
-            facet = f"{path}:{js_string(value)}"
+        facet = f"{path}:{js_string(value)}"
+        if kind == "count":
             counters[f"count:{facet}"] = counters.get(f"count:{facet}", 0) + 1
-            if kind == "index":
-                index.append((facet, job_id))
+        elif kind == "index":
+            index.append((facet, job_id))
         elif kind in ("sum", "avg"):
             try:
                 counters[f"{kind}:{path}"] = float(value)

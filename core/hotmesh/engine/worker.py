@@ -9,7 +9,7 @@ import traceback
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from hotmesh.engine.messages import MalformedMessageError, Message, new_guid
+from hotmesh.engine.messages import MalformedMessageError, Message, Status, new_guid
 from hotmesh.errors import LeaseLostError, SerializationError
 from hotmesh.store.protocol import (
     ENGINE_TOPIC,
@@ -134,7 +134,7 @@ class WorkerHandler:
 
     def _response(self, request: Message, output: dict[str, Any]) -> str:
         metadata = {**request.metadata, "guid": new_guid()}
-        status = output.get("status") or "success"
+        status: Status = output.get("status") or "success"
         if status == "error":
             code = _code_of(output, 500)
             data = _error_data(output, code)
