@@ -233,16 +233,30 @@ def _leg1_worker(step: StepInput) -> Step:
 
 
 def _sleep_seconds(activity: Activity, context: dict[str, Any]) -> float:
+    """Return a hook's sleep in seconds; 0 when it does not sleep.
+
+    Raises:
+        PipeError: The sleep resolves to a negative number or to a value
+            that is not a number.
+    """
     raw = activity.definition.get("sleep")
     if raw is None:
         return 0.0
     value = resolve(raw, context)
+    if value is UNDEFINED or value is None:
+        return 0.0
     try:
         seconds = float(value)
     except (TypeError, ValueError):
-        return 0.0
-    if math.isnan(seconds) or seconds <= 0:
-        return 0.0
+        raise PipeError(
+            f"sleep of activity {activity.id!r} resolved to {value!r}, "
+            "which is not a number of seconds"
+        ) from None
+    if math.isnan(seconds) or seconds < 0:
+        raise PipeError(
+            f"sleep of activity {activity.id!r} resolved to {value!r}; "
+            "use 0 or more seconds"
+        )
     return seconds
 
 
