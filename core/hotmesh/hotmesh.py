@@ -401,10 +401,10 @@ class HotMesh:
     ) -> bool:
         """Make matching consumers wait ``throttle`` ms before each read.
 
-        ``-1`` pauses them until the next throttle. With a ``topic`` only
-        that topic's workers slow down; with a ``guid`` only that instance;
-        with neither, every engine and worker of the app, and any stored
-        topic delays are reset. Returns whether exactly one instance
+        ``-1`` pauses them until the next throttle. A ``topic`` limits the
+        throttle to that topic's workers and a ``guid`` to one instance.
+        With neither, every engine and worker of the app slows down and
+        stored topic delays are reset. Returns whether exactly one instance
         received the message.
         """
         delay = check_throttle(throttle)
@@ -597,7 +597,7 @@ class HotMesh:
     ) -> list[str]:
         """Resume every job paused on ``hook_topic`` that a stats query lists.
 
-        ``query`` holds ``data`` (resolving the jobs' stats key), a time
+        ``query`` contains ``data`` (resolving the jobs' stats key), a time
         window (``range``/``start``/``end``) unless the granularity is
         ``infinity``, and ``scrub`` to delete the index once drained;
         ``facets`` such as ``["color:red"]`` pick the indexes. Returns the

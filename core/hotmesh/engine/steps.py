@@ -390,7 +390,7 @@ def _leg1_cycle(step: StepInput) -> Step:
 
 @dataclass(frozen=True)
 class InterruptOrder:
-    """What an interrupt activity asks: which job, and how."""
+    """The job an interrupt activity targets and the interrupt options."""
 
     job_id: str
     reason: str | None
@@ -534,8 +534,8 @@ _LEG1_BUILDERS = {
 def leg2(step: StepInput, dad: str, hook_data: bool, signal: str | None = None) -> Step:
     """Build the leg-2 step of an activity receiving a response or signal.
 
-    ``dad`` is the activity's original address; ``hook_data`` binds the
-    message data as the activity's hook data instead of its output;
+    ``dad`` is the activity's original address. ``hook_data`` binds the
+    message data as the activity's hook data instead of its output.
     ``signal`` is the hook registration to remove once a final signal lands.
     """
     activity = step.activity

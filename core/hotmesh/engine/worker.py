@@ -183,7 +183,7 @@ class WorkerHandler:
             )
 
     async def handle_dead_letter(self, item: StreamMessage) -> None:
-        """Answer a request that exceeded its delivery ceiling with error 999."""
+        """Respond with error 999 to a request past its delivery ceiling."""
         try:
             request = Message.from_json(item.payload)
         except MalformedMessageError:
