@@ -9,6 +9,7 @@ processes, can consume the same stream.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -39,6 +40,7 @@ from hotmesh.errors import (
 )
 from hotmesh.store.protocol import (
     ENGINE_TOPIC,
+    INTERRUPTED_BELOW,
     AppKey,
     Lease,
     NewJob,
@@ -406,7 +408,27 @@ class Engine:
         finish: Finish = finish_job(fields, await self._publishes(fields), lease)
         for outgoing in finish.notify_first:
             await self.store.add_message(self.app, outgoing)
+        if finish.notify_first or (read_status(fields) or 0) < INTERRUPTED_BELOW:
+            await self._interrupt_children(message.job_id)
         await self.store.commit_step(self.app, finish.step)
+
+    async def _interrupt_children(self, job_id: str) -> None:
+        """Interrupt the running children of an interrupted job."""
+        for entry in await self.store.read_dependents(self.app, job_id):
+            try:
+                child = json.loads(entry)
+            except ValueError:
+                continue
+            child_id = child.get("jid") if isinstance(child, dict) else None
+            if not child_id:
+                continue
+            try:
+                await self.interrupt(
+                    str(child_id), reason=f"parent job {job_id!r} was interrupted"
+                )
+            except JobNotFoundError:
+                continue
+            logger.info("interrupted job %r with its parent %r", child_id, job_id)
 
     async def _on_emit(self, message: Message, lease: Lease) -> None:
         fields = await self.store.read_job(self.app, message.job_id)
