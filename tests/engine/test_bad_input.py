@@ -189,3 +189,33 @@ async def test_throttle_rejects_non_numbers(mesh: MeshFactory) -> None:
         await hotmesh.throttle("fast")  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError, match="range"):
         await hotmesh.throttle(-5)
+
+
+SLEEPY = """
+app:
+  id: bad
+  version: '3'
+  graphs:
+    - subscribes: bad.sleep
+      expire: 30
+      activities:
+        t1:
+          type: trigger
+        s1:
+          type: hook
+          sleep: '{t1.output.data.seconds}'
+      transitions:
+        t1:
+          - to: s1
+"""
+
+
+async def test_bad_sleep_fails_job(mesh: MeshFactory) -> None:
+    hotmesh = await mesh("bad")
+    await hotmesh.deploy(SLEEPY)
+    await hotmesh.activate("3", delay=0.05)
+
+    for seconds in ("soon", -2):
+        with pytest.raises(JobFailedError, match="sleep of activity 's1'") as caught:
+            await hotmesh.pubsub("bad.sleep", {"seconds": seconds}, timeout=10)
+        assert caught.value.code == 500
