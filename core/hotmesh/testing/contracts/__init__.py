@@ -15,6 +15,7 @@ from hotmesh.testing.contracts.coordination import (
 from hotmesh.testing.contracts.jobs import TestJobs
 from hotmesh.testing.contracts.payloads import TestPayloads
 from hotmesh.testing.contracts.retention import TestRetention, TestScriptCache
+from hotmesh.testing.contracts.stats import TestStats
 from hotmesh.testing.contracts.steps import TestSteps
 from hotmesh.testing.contracts.streams import TestStreams
 from hotmesh.testing.contracts.timers import TestTimers
@@ -24,6 +25,7 @@ CONTRACT_CLASSES: tuple[type, ...] = (
     TestSteps,
     TestStreams,
     TestTimers,
+    TestStats,
     TestRoles,
     TestThrottles,
     TestPubSub,
