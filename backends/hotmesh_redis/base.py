@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import Callable, Coroutine, Sequence
@@ -137,7 +138,7 @@ class RespBase:
             return
         self._open_clients()
         try:
-            await self.client.ping()
+            await self._first_ping()
             facts = await self.flavor.probe(self.run_on_node)
             await self._check_topology(facts)
             await self.scripts.preload(SCRIPT_NAMES)
@@ -156,6 +157,17 @@ class RespBase:
         logger.info(
             "connected to %s (%s %s)", self.settings.safe_url, facts.name, facts.version
         )
+
+    async def _first_ping(self) -> None:
+        timeout = self.options.connect_timeout
+        try:
+            await asyncio.wait_for(self.client.ping(), timeout)
+        except TimeoutError:
+            raise errors.ConnectionFailedError(
+                f"{self.settings.safe_url} accepted the connection but did not "
+                f"answer PING within {timeout}s; is it a Redis-protocol server "
+                "(and does the URL scheme match its TLS setting)?"
+            ) from None
 
     def _open_clients(self) -> None:
         supplied = self.settings.client

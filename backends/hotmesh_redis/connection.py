@@ -18,11 +18,25 @@ from hotmesh_redis.flavor import Flavor
 logger = logging.getLogger(__name__)
 
 DEFAULT_CONNECT_TIMEOUT = 5.0
-"""Seconds to wait for a TCP connection before failing."""
+"""Seconds to wait for a TCP connection, and for the server's first reply."""
+
+DEFAULT_MAX_CONNECTIONS = 1000
+"""Connections one client may open at once. redis-py 8 caps its asyncio pool
+at 100 by default, fewer than a process with many jobs in flight needs."""
+
+DEFAULT_MAX_PAYLOAD_BYTES = 64 * 1024 * 1024
+"""Largest value a verb accepts by default (64 MiB), below the servers'
+512 MB bulk-string limit so an oversized value fails with a clear error."""
 
 _TLS_OPTIONS = ("ssl_cert_reqs", "ssl_ca_certs", "ssl_certfile", "ssl_keyfile")
 _KNOWN_OPTIONS = frozenset(
-    {"max_payload_bytes", "connect_timeout", "socket_timeout", "client_name"}
+    {
+        "max_payload_bytes",
+        "connect_timeout",
+        "socket_timeout",
+        "client_name",
+        "max_connections",
+    }
     | set(_TLS_OPTIONS)
 )
 
@@ -31,13 +45,14 @@ _KNOWN_OPTIONS = frozenset(
 class StoreOptions:
     """The URL query options the store reads."""
 
-    max_payload_bytes: int | None = None
-    """Largest value, in UTF-8 bytes, that a verb accepts; None for no limit."""
+    max_payload_bytes: int | None = DEFAULT_MAX_PAYLOAD_BYTES
+    """Largest value, in UTF-8 bytes, that a verb accepts."""
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     """Seconds to wait for a connection."""
     socket_timeout: float | None = None
     """Seconds to wait for a command's reply; None waits as long as it takes."""
     client_name: str | None = None
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
 
     @classmethod
     def from_settings(cls, settings: ConnectionSettings) -> StoreOptions:
@@ -46,7 +61,10 @@ class StoreOptions:
         if unknown:
             logger.warning("ignoring unknown URL options %s", ", ".join(unknown))
         return cls(
-            max_payload_bytes=_positive_int(options, "max_payload_bytes"),
+            max_payload_bytes=_positive_int(options, "max_payload_bytes")
+            or DEFAULT_MAX_PAYLOAD_BYTES,
+            max_connections=_positive_int(options, "max_connections")
+            or DEFAULT_MAX_CONNECTIONS,
             connect_timeout=_seconds(options, "connect_timeout")
             or DEFAULT_CONNECT_TIMEOUT,
             socket_timeout=_seconds(options, "socket_timeout"),
@@ -100,6 +118,7 @@ def _common_kwargs(
         # A blocking read waits on the server for up to block_ms, which a
         # socket timeout would cut short.
         "socket_timeout": None if blocking else options.socket_timeout,
+        "max_connections": options.max_connections,
     }
     if settings.tls:
         kwargs["ssl"] = True

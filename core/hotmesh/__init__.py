@@ -2,7 +2,9 @@
 
 from hotmesh.errors import (
     ConfigurationError,
+    DeploymentError,
     DuplicateJobError,
+    HookNotFoundError,
     HotMeshError,
     JobFailedError,
     JobInterruptedError,
@@ -15,7 +17,9 @@ from hotmesh.hotmesh import HotMesh, WorkerConfig
 
 __all__ = [
     "ConfigurationError",
+    "DeploymentError",
     "DuplicateJobError",
+    "HookNotFoundError",
     "HotMesh",
     "HotMeshError",
     "JobFailedError",

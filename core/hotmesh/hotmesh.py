@@ -371,10 +371,16 @@ class HotMesh:
         """
         store = self._require_store()
         model = await self.plan(path_or_yaml)
+        document = model.to_document()
+        stored = await store.load_app_version(self.app, model.version)
+        if stored is not None and stored != document:
+            raise DeploymentError(
+                f"version {model.version!r} of app {self.app_id!r} is already "
+                "deployed with a different model; give the changed model a new "
+                "version, because running jobs and other engines use the stored one"
+            )
         stamp = _stamp()
-        await store.save_app_version(
-            self.app, model.version, model.to_document(), stamp
-        )
+        await store.save_app_version(self.app, model.version, document, stamp)
         await store.ensure_group(self.app, ENGINE_TOPIC, ENGINE_GROUP)
         for topic in _literal_worker_topics(model):
             await store.ensure_group(self.app, topic, WORKER_GROUP)
@@ -387,6 +393,10 @@ class HotMesh:
         assert self.quorum is not None
         version = str(version)
         await self._model(version)
+        profile = await store.load_app_profile(self.app)
+        if profile.get("active_version") == version:
+            self._active_version = version
+            return True
         if not await self.quorum.activate(version, delay):
             return False
         await store.activate_app_version(self.app, version, _stamp())

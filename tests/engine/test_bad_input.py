@@ -9,6 +9,7 @@ import pytest
 
 from hotmesh import (
     ConfigurationError,
+    DeploymentError,
     DuplicateJobError,
     HotMesh,
     JobFailedError,
@@ -219,3 +220,15 @@ async def test_bad_sleep_fails_job(mesh: MeshFactory) -> None:
         with pytest.raises(JobFailedError, match="sleep of activity 's1'") as caught:
             await hotmesh.pubsub("bad.sleep", {"seconds": seconds}, timeout=10)
         assert caught.value.code == 500
+
+
+async def test_redeploy_changed_version_rejected(mesh: MeshFactory) -> None:
+    hotmesh = await _ready(mesh)
+    await hotmesh.deploy(MODEL)
+
+    changed = MODEL.replace("out: '{$self.output.data.out}'", "out2: 'x'")
+    with pytest.raises(DeploymentError, match="already deployed"):
+        await hotmesh.deploy(changed)
+
+    job = await hotmesh.pubsub("bad.test", {"mode": "same"}, timeout=10)
+    assert job["data"]["out"] == "ok same"

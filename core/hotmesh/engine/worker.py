@@ -72,6 +72,12 @@ class WorkerHandler:
             return
         output = await self._invoke(request)
         if output is None:
+            logger.warning(
+                "worker callback for %r returned None for job %r: the job waits "
+                "until a response for it arrives through HotMesh.add()",
+                self.topic,
+                request.job_id,
+            )
             await self._ack(item.lease, [])
             return
         retry = self._retry(request, output)
