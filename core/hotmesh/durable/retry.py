@@ -1,0 +1,140 @@
+"""Retry policies of workflows and activities."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hotmesh.durable.durations import Duration, to_seconds
+from hotmesh.durable.errors import FATAL, MAXED, DurableError, error_to_dict
+from hotmesh.errors import ConfigurationError
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often, and how far apart, a failed workflow or activity runs again.
+
+    The n-th retry waits ``initial_interval * backoff_coefficient ** (n - 1)``
+    seconds, at most ``maximum_interval``. The defaults reproduce upstream
+    HotMesh: 1 s, 10 s, 100 s, then 120 s.
+
+    Attributes:
+        maximum_attempts: Total runs, the first one included; 0 means no
+            limit. The default, 4, is upstream's three retries.
+        backoff_coefficient: Factor between consecutive delays (1 or more).
+        initial_interval: Delay before the first retry.
+        maximum_interval: Longest delay between two runs.
+        non_retryable_error_types: Exception class names that fail at once.
+        throw_on_error: For activities only: when False, a failed call
+            returns its :class:`~hotmesh.durable.errors.DurableError`
+            instead of raising it in the workflow.
+    """
+
+    maximum_attempts: int = 4
+    backoff_coefficient: float = 10.0
+    initial_interval: Duration = 1.0
+    maximum_interval: Duration = 120.0
+    non_retryable_error_types: Sequence[str] = field(default_factory=tuple)
+    throw_on_error: bool = True
+
+    def __post_init__(self) -> None:
+        if isinstance(self.maximum_attempts, bool) or self.maximum_attempts < 0:
+            raise ConfigurationError(
+                f"maximum_attempts {self.maximum_attempts!r} is invalid: "
+                "use 0 (no limit) or more"
+            )
+        if self.backoff_coefficient < 1:
+            raise ConfigurationError(
+                f"backoff_coefficient {self.backoff_coefficient!r} is invalid: "
+                "use 1 or more"
+            )
+        to_seconds(self.initial_interval)
+        to_seconds(self.maximum_interval)
+
+    def allows_retry(self, failures: int) -> bool:
+        """Return whether a run may follow ``failures`` failed runs."""
+        return self.maximum_attempts == 0 or failures < self.maximum_attempts
+
+    def delay(self, failures: int) -> float:
+        """Return the seconds to wait before the run after ``failures`` failures."""
+        initial = to_seconds(self.initial_interval)
+        longest = to_seconds(self.maximum_interval)
+        exponent = max(failures - 1, 0)
+        try:
+            delay = initial * self.backoff_coefficient**exponent
+        except OverflowError:
+            return longest
+        return min(delay, longest)
+
+    def retries(self, error: BaseException) -> bool:
+        """Return whether the policy retries this error at all."""
+        if isinstance(error, DurableError) and error.non_retryable:
+            return False
+        name = error.type if isinstance(error, DurableError) else type(error).__name__
+        return name not in self.non_retryable_error_types
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the policy as JSON data for the engine's messages."""
+        return {
+            "maximum_attempts": self.maximum_attempts,
+            "backoff_coefficient": self.backoff_coefficient,
+            "initial_interval": to_seconds(self.initial_interval),
+            "maximum_interval": to_seconds(self.maximum_interval),
+            "non_retryable_error_types": list(self.non_retryable_error_types),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> RetryPolicy:
+        """Read a policy written by :meth:`to_dict`; defaults fill the gaps."""
+        if not isinstance(data, Mapping):
+            return cls()
+        defaults = cls()
+        return cls(
+            maximum_attempts=int(
+                data.get("maximum_attempts", defaults.maximum_attempts)
+            ),
+            backoff_coefficient=float(
+                data.get("backoff_coefficient", defaults.backoff_coefficient)
+            ),
+            initial_interval=float(
+                data.get("initial_interval", defaults.initial_interval)
+            ),
+            maximum_interval=float(
+                data.get("maximum_interval", defaults.maximum_interval)
+            ),
+            non_retryable_error_types=tuple(
+                str(name) for name in data.get("non_retryable_error_types") or ()
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class FailurePlan:
+    """What follows a failed run: a retry after ``delay``, or a final error."""
+
+    failures: int
+    delay: float | None = None
+    error: dict[str, Any] | None = None
+
+
+def plan_failure(
+    error: BaseException, policy: RetryPolicy, failures: int, stack: str = ""
+) -> FailurePlan:
+    """Decide whether a run that failed for the ``failures``-th time runs again.
+
+    A final error keeps the message and type of ``error``; its code is 597
+    when retries ran out, 598 when the error is not retryable (unless it is a
+    DurableError with its own code).
+    """
+    retryable = policy.retries(error)
+    if retryable and policy.allows_retry(failures):
+        return FailurePlan(failures, delay=policy.delay(failures))
+    described = error_to_dict(error)
+    if stack:
+        described["stack"] = stack
+    if retryable:
+        described.update(code=MAXED, non_retryable=True)
+    elif not isinstance(error, DurableError):
+        described.update(code=FATAL, non_retryable=True)
+    return FailurePlan(failures, error=described)
