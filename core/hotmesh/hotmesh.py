@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -77,16 +78,76 @@ def _check_name(kind: str, value: str) -> None:
         raise ConfigurationError("app_id 'a' is reserved; choose another app id")
 
 
+ENGINE_OPTIONS = frozenset(
+    {
+        "connection",
+        "block_ms",
+        "reclaim_delay_ms",
+        "reclaim_count",
+        "batch",
+        "concurrency",
+        "timer_poll_ms",
+        "scout_lease_ms",
+    }
+)
+"""Keys accepted in the ``engine`` mapping of :meth:`HotMesh.init`."""
+
+
+def _positive_ms(config: Mapping[str, Any], name: str, default: int) -> int:
+    value = config.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigurationError(
+            f"engine option {name}={value!r} is invalid: give whole milliseconds "
+            "(or a count), 0 or more"
+        )
+    return value
+
+
+def _check_engine_config(engine: Any) -> dict[str, Any]:
+    if engine is None:
+        return {}
+    if not isinstance(engine, Mapping):
+        raise ConfigurationError(
+            f"engine must be a mapping of options or None, got {type(engine).__name__}"
+        )
+    unknown = sorted(set(engine) - ENGINE_OPTIONS)
+    if unknown:
+        raise ConfigurationError(
+            f"unknown engine options {', '.join(unknown)}; "
+            f"known options: {', '.join(sorted(ENGINE_OPTIONS))}"
+        )
+    for name in ENGINE_OPTIONS - {"connection"}:
+        if name in engine:
+            _positive_ms(engine, name, 0)
+    return dict(engine)
+
+
 def _router_settings(
     config: Mapping[str, Any], defaults: RouterSettings
 ) -> RouterSettings:
     return RouterSettings(
-        block_ms=int(config.get("block_ms", defaults.block_ms)),
-        reclaim_delay_ms=int(config.get("reclaim_delay_ms", defaults.reclaim_delay_ms)),
-        reclaim_count=int(config.get("reclaim_count", defaults.reclaim_count)),
-        batch=int(config.get("batch", defaults.batch)),
-        concurrency=int(config.get("concurrency", defaults.concurrency)),
+        block_ms=_positive_ms(config, "block_ms", defaults.block_ms),
+        reclaim_delay_ms=_positive_ms(
+            config, "reclaim_delay_ms", defaults.reclaim_delay_ms
+        ),
+        reclaim_count=_positive_ms(config, "reclaim_count", defaults.reclaim_count),
+        batch=max(1, _positive_ms(config, "batch", defaults.batch)),
+        concurrency=max(1, _positive_ms(config, "concurrency", defaults.concurrency)),
     )
+
+
+def _check_source(path_or_yaml: Any) -> None:
+    if not isinstance(path_or_yaml, (str, os.PathLike)):
+        raise ConfigurationError(
+            "a model is a path to a YAML file or YAML text starting with 'app:', "
+            f"got {type(path_or_yaml).__name__}"
+        )
+
+
+def _check_id(kind: str, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigurationError(f"{kind} must be a non-empty string, got {value!r}")
+    return value
 
 
 class HotMesh:
@@ -148,6 +209,12 @@ class HotMesh:
         """
         _check_name("app_id", app_id)
         _check_name("namespace", namespace)
+        if isinstance(workers, Mapping) or not isinstance(workers, Sequence):
+            raise ConfigurationError(
+                "workers must be a list of mappings, each with 'topic' and 'callback'"
+            )
+        if engine is not None:
+            engine = _check_engine_config(engine)
         configs = [_worker_config(entry, index) for index, entry in enumerate(workers)]
         instance = cls(app_id, namespace, new_guid())
         instance.default_expire = default_expire
@@ -352,6 +419,7 @@ class HotMesh:
 
     async def plan(self, path_or_yaml: str | Path) -> AppModel:
         """Load and validate a model without deploying it."""
+        _check_source(path_or_yaml)
         model = load_model(path_or_yaml)
         self._check_app(model)
         return model
@@ -473,6 +541,14 @@ class HotMesh:
             JobFailedError: The job finished with an error.
             JobInterruptedError: The job was interrupted.
         """
+        if timeout is not None and (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, (int, float))
+            or timeout < 0
+        ):
+            raise ConfigurationError(
+                f"timeout={timeout!r} is invalid: give seconds, 0 or more, or None"
+            )
         engine = self._require_engine()
         future: asyncio.Future[dict[str, Any]] = (
             asyncio.get_running_loop().create_future()
@@ -522,6 +598,7 @@ class HotMesh:
     async def get_status(self, job_id: str) -> int:
         """Return a job's status: 0 finished, above 0 running, -1 pending."""
         store = self._require_store()
+        _check_id("job_id", job_id)
         (raw,) = await store.read_job_fields(self.app, job_id, [":"])
         if raw is None:
             raise JobNotFoundError(f"Job {job_id} not found", job_id=job_id)
@@ -529,6 +606,7 @@ class HotMesh:
 
     async def get_state(self, topic: str, job_id: str) -> dict[str, Any]:
         """Return a job's ``{metadata, data}``."""
+        _check_id("job_id", job_id)
         fields = await self._require_store().read_job(self.app, job_id)
         if not fields:
             raise JobNotFoundError(f"{job_id} Not Found", job_id=job_id)

@@ -232,3 +232,26 @@ async def test_redeploy_changed_version_rejected(mesh: MeshFactory) -> None:
 
     job = await hotmesh.pubsub("bad.test", {"mode": "same"}, timeout=10)
     assert job["data"]["out"] == "ok same"
+
+
+async def test_wrong_argument_types(mesh: MeshFactory, backend_url: str) -> None:
+    hotmesh = await _ready(mesh)
+
+    with pytest.raises(ConfigurationError, match="path to a YAML file"):
+        await hotmesh.deploy(None)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="timeout"):
+        await hotmesh.pubsub("bad.test", {}, timeout="5")  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="job_id"):
+        await hotmesh.get_state("bad.test", None)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="blok_ms"):
+        await HotMesh.init(app_id="bad", connection=backend_url, engine={"blok_ms": 1})
+    with pytest.raises(ConfigurationError, match="block_ms"):
+        await HotMesh.init(
+            app_id="bad", connection=backend_url, engine={"block_ms": "fast"}
+        )
+    with pytest.raises(ConfigurationError, match="list of mappings"):
+        await HotMesh.init(
+            app_id="bad",
+            connection=backend_url,
+            workers={"topic": "x", "callback": print},  # type: ignore[arg-type]
+        )
