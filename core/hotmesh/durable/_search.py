@@ -1,11 +1,10 @@
 """The search session: named fields on a workflow's job, written exactly once.
 
 Fields are stored on the workflow's job as ``_<name>`` with text values, so
-the engine's ``get_query_state`` and store searches see them. Each write
-(``set``, ``delete``, ``incr``, ``mult``) commits together with a marker
-``-search<dimension>-<index>-<n>-`` holding its result, so a replayed run
-returns that result and never applies the write twice. Reads (``get``,
-``mget``) return the live values on every run.
+the engine's ``get_query_state`` and store searches see them. Each call
+commits together with a marker ``-search<dimension>-<index>-<n>-`` holding
+its result, so a replayed run returns that result: a write is never applied
+twice, and a read returns what the first run read.
 """
 
 from __future__ import annotations
@@ -52,6 +51,9 @@ def _result(value: float) -> float:
 class Search:
     """Reads and writes the search fields of the running workflow.
 
+    Calls of one session must run one after another, not in
+    ``asyncio.gather``: each takes the session's next marker.
+
     Get one with :func:`hotmesh.durable.workflow.search`.
     """
 
@@ -71,7 +73,7 @@ class Search:
         names = [field_name(name) for name in values]
         updates = {field_name(name): str(value) for name, value in values.items()}
 
-        def plan(current: Sequence[str | None]) -> tuple[float, Step]:
+        def plan(current: Sequence[str | None]) -> tuple[Any, Step]:
             pairs = zip(names, current, strict=True)
             guards = [_presence_guard(name, now) for name, now in pairs]
             added = sum(1 for now in current if now is None)
@@ -85,21 +87,24 @@ class Search:
         return value
 
     async def mget(self, *names: str) -> list[str | None]:
-        """Return the current values of several fields, None where not set."""
-        execution = self._execution
-        async with execution.io():
-            store = require_store(execution.mesh)
-            return await store.read_job_fields(
-                execution.mesh.app,
-                execution.workflow_id,
-                [field_name(name) for name in names],
-            )
+        """Return the values of several fields, None where not set.
+
+        The first run reads the live values and stores them with the
+        session, so later runs return the same values.
+        """
+        fields = [field_name(name) for name in names]
+
+        def plan(current: Sequence[str | None]) -> tuple[Any, Step]:
+            return list(current), self._step([], {})
+
+        values = await self._write(fields, plan)
+        return [None if value is None else str(value) for value in values]
 
     async def delete(self, *names: str) -> int:
         """Remove fields; return how many existed."""
         fields = [field_name(name) for name in names]
 
-        def plan(current: Sequence[str | None]) -> tuple[float, Step]:
+        def plan(current: Sequence[str | None]) -> tuple[Any, Step]:
             pairs = zip(fields, current, strict=True)
             guards = [_presence_guard(name, now) for name, now in pairs]
             removed = sum(1 for now in current if now is not None)
@@ -120,7 +125,7 @@ class Search:
     ) -> float:
         target = field_name(name)
 
-        def plan(current: Sequence[str | None]) -> tuple[float, Step]:
+        def plan(current: Sequence[str | None]) -> tuple[Any, Step]:
             (now,) = current
             value = change(parse_number(now, start))
             guard = (
@@ -130,7 +135,7 @@ class Search:
             )
             return value, self._step([guard], {target: format_number(value)})
 
-        return _result(await self._write([target], plan))
+        return _result(float(await self._write([target], plan)))
 
     def _step(
         self,
@@ -149,9 +154,9 @@ class Search:
     async def _write(
         self,
         fields: list[str],
-        plan: Callable[[Sequence[str | None]], tuple[float, Step]],
-    ) -> float:
-        """Apply one write with its marker, or return the stored result."""
+        plan: Callable[[Sequence[str | None]], tuple[Any, Step]],
+    ) -> Any:
+        """Apply one change with its marker, or return the stored result."""
         execution = self._execution
         marker = self._next_marker()
         async with execution.io():
@@ -161,13 +166,13 @@ class Search:
                     execution.mesh.app, execution.workflow_id, [marker, *fields]
                 )
                 if stored is not None:
-                    return float(json.loads(stored))
+                    return json.loads(stored)
                 result, step = plan(current)
                 step = _with_marker(step, marker, result)
                 if (await store.commit_step(execution.mesh.app, step)).applied:
                     return result
         raise HotMeshError(
-            f"search write on workflow {execution.workflow_id!r} kept conflicting "
+            f"search call on workflow {execution.workflow_id!r} kept conflicting "
             f"with other writers after {MAX_WRITE_ATTEMPTS} attempts"
         )
 
@@ -178,7 +183,7 @@ def _presence_guard(name: str, current: str | None) -> Guard:
     return Guard(name, "exists", on_fail="retry")
 
 
-def _with_marker(step: Step, marker: str, result: float) -> Step:
+def _with_marker(step: Step, marker: str, result: Any) -> Step:
     return Step(
         job_id=step.job_id,
         guards=[*step.guards, Guard(marker, "absent", on_fail="retry")],
