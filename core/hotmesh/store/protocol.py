@@ -23,6 +23,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
+from hotmesh.search import SearchIndex, SearchQuery, SearchResult
+
 STATUS_FIELD = ":"
 """Job field holding the job's status semaphore (an integer, see the engine)."""
 
@@ -519,6 +521,36 @@ class Store(Protocol):
 
     async def kv_delete(self, app: AppKey, key: str) -> bool:
         """Remove an app-scoped entry. Return whether it existed."""
+
+    # -- search ---------------------------------------------------------------
+
+    async def create_search_index(self, app: AppKey, index: SearchIndex) -> None:
+        """Define a search index over the app's jobs (see :mod:`hotmesh.search`).
+
+        Creating an index again with the same definition changes nothing,
+        and a different definition under the same name replaces it. Where
+        the server has no search module, the definition is still stored and
+        queries scan the app's jobs, so no search verb fails because the
+        module is missing.
+        """
+
+    async def get_search_index(self, app: AppKey, name: str) -> SearchIndex | None:
+        """Return the definition of a search index, or None."""
+
+    async def list_search_indexes(self, app: AppKey) -> list[str]:
+        """Return the names of the app's search indexes, sorted."""
+
+    async def drop_search_index(self, app: AppKey, name: str) -> bool:
+        """Remove a search index; the jobs stay. Return whether it existed."""
+
+    async def search_jobs(self, app: AppKey, query: SearchQuery) -> SearchResult:
+        """Return the jobs that match a query, ordered by job id.
+
+        A server index and a scan give the same ids, count and row values,
+        and :attr:`SearchResult.indexed` is true when the server's index
+        ran the query. Raises ``ConfigurationError`` when the index does
+        not exist or a condition does not fit it.
+        """
 
 
 StoreFactory = Callable[[], Store]
