@@ -101,7 +101,7 @@ async def sleeper(name: str) -> str:
     greeting = await activities.slow_greet(name, 1.0)
     await workflow.sleep_for("1 seconds")
     await workflow.sleep_for(2)
-    return greeting
+    return str(greeting)
 
 
 async def retry_count(target: int) -> int:
@@ -226,7 +226,7 @@ async def searcher_hook(name: str) -> str:
         f"{context.workflow_id}-hooked",
         {"greeting": greeting, "slept": slept, "child": child},
     )
-    return greeting
+    return str(greeting)
 
 
 async def shifting(name: str) -> str:

@@ -23,7 +23,7 @@ from hotmesh.durable import (
 )
 from hotmesh.errors import HookNotFoundError
 from hotmesh.store.protocol import INTERRUPTED_BELOW
-from tests.durable import _workflows
+from tests.durable import _activities, _workflows
 from tests.durable.conftest import Durable
 from tests.engine.conftest import wait_for
 
@@ -122,7 +122,7 @@ async def test_fatal_activity_error(durable: Durable) -> None:
 
     assert str(caught.value) == "stop-retrying-please-hot-mess"
     assert caught.value.code == 598
-    assert _workflows._activities.calls["fatal:stop-retrying-please-hot-mess"] == 1
+    assert _activities.calls["fatal:stop-retrying-please-hot-mess"] == 1
 
 
 async def test_goodbye_search_and_hook(durable: Durable) -> None:

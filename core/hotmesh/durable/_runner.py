@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 SETTLE_TURNS = 3
 """Event-loop turns without progress after which a run counts as waiting."""
 
-SEAL_TIMEOUT = 5.0
+SEAL_TIMEOUT = 1.0
 """Seconds a suspended function may take to unwind before it is cancelled."""
 
 DONE, SLEEP, COLLATED, CHILD, PROXY, RETRY = 200, 588, 589, 590, 591, 599
@@ -62,7 +62,7 @@ async def run(
     except TimeoutError:
         timed_out = True
     execution.seal()
-    if not task.done():
+    if not task.done() and not timed_out:
         await asyncio.wait({task}, timeout=SEAL_TIMEOUT)
     if not task.done():
         task.cancel()

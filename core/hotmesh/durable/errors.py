@@ -141,6 +141,7 @@ class UnknownActivityError(DurableError, AttributeError):
     """No activity with the requested name is registered."""
 
     default_code = NOT_FOUND
+    default_non_retryable = True
 
 
 class WorkflowNotFoundError(DurableError, JobNotFoundError):

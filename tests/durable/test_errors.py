@@ -1,0 +1,141 @@
+"""Durable errors: typed, with a code and the workflow id, and never a hang."""
+
+from __future__ import annotations
+
+import pytest
+
+from hotmesh.durable import (
+    DuplicateWorkflowError,
+    InvalidDurationError,
+    NonDeterminismError,
+    UnknownActivityError,
+    WorkflowNotFoundError,
+)
+from hotmesh.errors import ConfigurationError, JobTimeoutError
+from tests.durable import _activities, _workflows
+from tests.durable.conftest import Durable
+
+pytestmark = pytest.mark.timeout(60)
+
+
+async def test_duplicate_workflow_id(durable: Durable) -> None:
+    await durable.worker(workflow=_workflows.gather_greets)
+    client = durable.client()
+    workflow_id = f"{durable.namespace}-twice"
+    await client.workflow.start(
+        workflow_name="gather_greets",
+        task_queue="tests",
+        args=[["x"]],
+        workflow_id=workflow_id,
+    )
+
+    with pytest.raises(DuplicateWorkflowError) as caught:
+        await client.workflow.start(
+            workflow_name="gather_greets",
+            task_queue="tests",
+            args=[["y"]],
+            workflow_id=workflow_id,
+        )
+
+    assert str(caught.value) == f"Duplicate job: {workflow_id}"
+    assert caught.value.workflow_id == workflow_id
+    assert caught.value.code == 409
+
+
+async def test_changed_code_is_non_determinism(durable: Durable) -> None:
+    await durable.worker(workflow=_workflows.shifting)
+    client = durable.client()
+    handle = await client.workflow.start(
+        workflow_name="shifting", task_queue="tests", args=["Ada"]
+    )
+
+    with pytest.raises(NonDeterminismError) as caught:
+        await handle.result(timeout=20)
+
+    assert "execution index 1" in str(caught.value)
+    assert "'bye'" in str(caught.value)
+    assert "'greet'" in str(caught.value)
+    assert caught.value.code == 598
+    assert _workflows.runs[f"shifting:{handle.workflow_id}"] == 2
+
+
+async def test_bad_duration_fails_workflow(durable: Durable) -> None:
+    await durable.worker(workflow=_workflows.bad_sleep)
+    client = durable.client()
+    handle = await client.workflow.start(
+        workflow_name="bad_sleep", task_queue="tests", args=["1 fortnight"]
+    )
+
+    with pytest.raises(InvalidDurationError) as caught:
+        await handle.result(timeout=20)
+
+    assert "unknown unit 'fortnight'" in str(caught.value)
+    assert caught.value.workflow_id == handle.workflow_id
+
+
+async def test_unknown_activity_fails_workflow(durable: Durable) -> None:
+    await durable.worker(workflow=_workflows.unknown_activity)
+    client = durable.client()
+    handle = await client.workflow.start(
+        workflow_name="unknown_activity", task_queue="tests", args=["Ada"]
+    )
+
+    with pytest.raises(UnknownActivityError) as caught:
+        await handle.result(timeout=20)
+
+    assert "'missing_activity'" in str(caught.value)
+    assert caught.value.code == 404
+
+
+async def test_exhausted_activity_raises(durable: Durable) -> None:
+    await durable.worker(workflow=_workflows.exhausted)
+    client = durable.client()
+    handle = await client.workflow.start(
+        workflow_name="exhausted", task_queue="tests", args=["broken"]
+    )
+
+    result = await handle.result(timeout=30)
+
+    assert result == {
+        "returned": "MaxedError",
+        "returned_message": "broken-returned",
+        "raised": "MaxedError",
+        "code": 597,
+        "message": "broken",
+    }
+    assert _activities.calls["always_fails:broken-returned"] == 2
+    assert _activities.calls["always_fails:broken"] == 3
+
+
+async def test_missing_workflow_raises_at_once(durable: Durable) -> None:
+    client = durable.client()
+    handle = client.workflow.get_handle("no-such-workflow")
+
+    with pytest.raises(WorkflowNotFoundError) as caught:
+        await handle.result(timeout=5)
+    assert caught.value.workflow_id == "no-such-workflow"
+    with pytest.raises(WorkflowNotFoundError):
+        await handle.status()
+    with pytest.raises(WorkflowNotFoundError):
+        await handle.interrupt()
+
+
+async def test_result_timeout_keeps_workflow(durable: Durable) -> None:
+    await durable.worker(workflow=_workflows.signal_waiter)
+    client = durable.client()
+    handle = await client.workflow.start(
+        workflow_name="signal_waiter", task_queue="tests", args=["never"]
+    )
+
+    with pytest.raises(JobTimeoutError):
+        await handle.result(timeout=1)
+    assert await handle.status() > 0
+
+
+async def test_invalid_names_rejected(durable: Durable) -> None:
+    client = durable.client()
+
+    with pytest.raises(ConfigurationError, match="task_queue 'a b' is invalid"):
+        await client.workflow.start(workflow_name="x", task_queue="a b")
+    with pytest.raises(ConfigurationError, match="must be an 'async def'"):
+        await durable.worker(workflow=_activities.greet)
