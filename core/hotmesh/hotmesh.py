@@ -88,6 +88,7 @@ ENGINE_OPTIONS = frozenset(
         "concurrency",
         "timer_poll_ms",
         "scout_lease_ms",
+        "state_cache",
     }
 )
 """Keys accepted in the ``engine`` mapping of :meth:`HotMesh.init`."""
@@ -265,6 +266,9 @@ class HotMesh:
             load_model=self._model,
             active_version=self.active_version,
             default_expire=self.default_expire,
+        )
+        self.engine.cache.limit = int(
+            config.get("state_cache", self.engine.cache.limit)
         )
         profile = await self.store.load_app_profile(self.app)
         self._active_version = profile.get("active_version") or None

@@ -27,18 +27,6 @@ from tests.engine.conftest import MeshFactory, wait_for
 
 pytestmark = pytest.mark.timeout(120)
 
-# Known engine gaps. Each strict xfail fails once its gap is closed.
-COLLATOR_GAPS = (
-    "engine: {@object.get} of undefined raises instead of returning undefined, "
-    "so the collator flow's last cycle past the end of its items fails. Also, a "
-    "waiting hook's leg-1 job map stores {} in its response slot before any "
-    "signal, which can later overwrite the signal data"
-)
-CYCLE_OUTPUT_MAPS_GAP = (
-    "engine: a cycle re-entry applies the pivot hook's output maps, so "
-    "activity_cycle_hook resets retryCount to 0 and the back-off never grows"
-)
-
 WORKFLOW_TOPIC = "childWorld-childWorld"
 ACTIVITY_TOPIC = f"{WORKFLOW_TOPIC}-activity"
 RETRY = {"backoffCoefficient": 2, "maximumAttempts": 3}
@@ -278,7 +266,6 @@ async def test_sleep_then_rerun(mesh: MeshFactory, reference_apps: Path) -> None
     assert await _markers(hotmesh, "reentrant588") == {"-sleep-1-": 2}
 
 
-@pytest.mark.xfail(reason=COLLATOR_GAPS, strict=True)
 async def test_wait_for_signal(mesh: MeshFactory, reference_apps: Path) -> None:
     # A durable worker sends a single wait as a collation of one 595 item.
     hotmesh, workflow, _ = await _durable(mesh, reference_apps)
@@ -323,7 +310,6 @@ async def test_proxy_retries_activity(mesh: MeshFactory, reference_apps: Path) -
     assert result["data"] == {"response": "greet(proxy)", "done": True}
 
 
-@pytest.mark.xfail(reason=CYCLE_OUTPUT_MAPS_GAP, strict=True)
 async def test_proxy_backoff_grows(mesh: MeshFactory, reference_apps: Path) -> None:
     hotmesh, workflow, activity = await _durable(mesh, reference_apps)
     proxy = _proxy("reentrant591b", "greet", ["backoff"], 1)
@@ -369,7 +355,6 @@ async def test_execute_child_awaited(mesh: MeshFactory, reference_apps: Path) ->
     assert run["originJobId"] == "reentrant590a"
 
 
-@pytest.mark.xfail(reason=COLLATOR_GAPS, strict=True)
 async def test_wait_all_collates_items(mesh: MeshFactory, reference_apps: Path) -> None:
     hotmesh, workflow, activity = await _durable(mesh, reference_apps)
     workflow_id = "reentrant589"

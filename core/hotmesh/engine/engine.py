@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from hotmesh.engine import stats, steps
+from hotmesh.engine.cache import StateCache, after_commit, versioned
 from hotmesh.engine.jobs import (
     Finish,
     JobRequest,
@@ -41,6 +42,7 @@ from hotmesh.errors import (
 from hotmesh.store.protocol import (
     ENGINE_TOPIC,
     INTERRUPTED_BELOW,
+    STATUS_FIELD,
     AppKey,
     Lease,
     NewJob,
@@ -76,6 +78,7 @@ class Engine:
         self._load_model = load_model
         self._active_version = active_version
         self.default_expire = default_expire
+        self.cache = StateCache()
         self._handlers: dict[str, Callable[[Message, Lease], Awaitable[None]]] = {
             "transition": self._on_transition,
             "response": self._on_response,
@@ -133,8 +136,14 @@ class Engine:
         job = build_job(request)
         if before_commit is not None:
             before_commit(job.job_id)
-        await self.store.create_job(self.app, job)
+        result = await self.store.create_job(self.app, job)
+        self._remember_new(job, result)
         return job.job_id
+
+    def _remember_new(self, job: NewJob, result: StepResult) -> None:
+        if result.status > 0:
+            fields = {**job.fields, STATUS_FIELD: str(result.status)}
+            self.cache.remember(job.job_id, fields)
 
     # -- message loop ---------------------------------------------------------
 
@@ -201,7 +210,8 @@ class Engine:
                 if lease is not None:
                     await self._ack(lease)
                 return
-            result = await self.store.commit_step(self.app, step)
+            self.cache.forget(job_id)
+            result = await self.store.commit_step(self.app, versioned(step, None))
             if (
                 result.applied
                 or step.guards[result.failed_guard or 0].on_fail == "drop"
@@ -218,8 +228,13 @@ class Engine:
         ],
     ) -> StepResult | None:
         """Read the job, build a step, commit it; retry on contention."""
+        cached = self.cache.take(message.job_id)
         for _ in range(MAX_STEP_RETRIES):
-            fields = await self.store.read_job(self.app, message.job_id)
+            if cached is not None and self._is_current(cached, message):
+                fields: Mapping[str, str] | None = cached
+            else:
+                cached = None
+                fields = await self.store.read_job(self.app, message.job_id)
             if not self._is_current(fields, message):
                 await self._ack(lease)
                 return None
@@ -242,9 +257,12 @@ class Engine:
             step = dataclasses.replace(
                 step, guards=[steps.active_guard(), *step.guards]
             )
+            step = versioned(step, cached)
             result = await self.store.commit_step(self.app, step)
             if result.applied:
+                self.cache.remember(message.job_id, after_commit(fields, step, result))
                 return result
+            cached = None
             guard = step.guards[result.failed_guard or 0]
             if guard.on_fail == "drop":
                 logger.debug(
@@ -369,7 +387,8 @@ class Engine:
                     default_expire=self.default_expire,
                 )
             )
-            await self.store.create_job(self.app, job)
+            result = await self.store.create_job(self.app, job)
+            self._remember_new(job, result)
         except (DuplicateJobError, TopicNotFoundError) as exc:
             code = 404 if isinstance(exc, TopicNotFoundError) else 409
             reply = Message(
@@ -401,16 +420,25 @@ class Engine:
         return graph.publishes if graph else None
 
     async def _on_finish(self, message: Message, lease: Lease) -> None:
-        fields = await self.store.read_job(self.app, message.job_id)
-        if not fields:
-            await self._ack(lease)
-            return
-        finish: Finish = finish_job(fields, await self._publishes(fields), lease)
-        for outgoing in finish.notify_first:
-            await self.store.add_message(self.app, outgoing)
-        if finish.notify_first or (read_status(fields) or 0) < INTERRUPTED_BELOW:
-            await self._interrupt_children(message.job_id)
-        await self.store.commit_step(self.app, finish.step)
+        cached = self.cache.take(message.job_id)
+        for _ in range(MAX_STEP_RETRIES):
+            fields = cached or await self.store.read_job(self.app, message.job_id)
+            if not fields:
+                await self._ack(lease)
+                return
+            finish: Finish = finish_job(fields, await self._publishes(fields), lease)
+            for outgoing in finish.notify_first:
+                await self.store.add_message(self.app, outgoing)
+            if finish.notify_first or (read_status(fields) or 0) < INTERRUPTED_BELOW:
+                await self._interrupt_children(message.job_id)
+            step = versioned(finish.step, cached)
+            result = await self.store.commit_step(self.app, step)
+            if (
+                result.applied
+                or step.guards[result.failed_guard or 0].on_fail == "drop"
+            ):
+                return
+            cached = None
 
     async def _interrupt_children(self, job_id: str) -> None:
         """Interrupt the running children of an interrupted job."""
@@ -431,7 +459,11 @@ class Engine:
             logger.info("interrupted job %r with its parent %r", child_id, job_id)
 
     async def _on_emit(self, message: Message, lease: Lease) -> None:
-        fields = await self.store.read_job(self.app, message.job_id)
+        snapshot = message.data.get("fields")
+        if isinstance(snapshot, dict):
+            fields: Mapping[str, str] | None = snapshot
+        else:
+            fields = await self.store.read_job(self.app, message.job_id)
         if not fields:
             await self._ack(lease)
             return
@@ -635,7 +667,8 @@ class Engine:
         step = interrupt_step(
             fields, reason=reason, code=code, throw=throw, stack=stack, expire=expire
         )
-        result = await self.store.commit_step(self.app, step)
+        self.cache.forget(job_id)
+        result = await self.store.commit_step(self.app, versioned(step, None))
         if not result.applied:
             raise JobNotFoundError(f"job {job_id!r} is not running", job_id=job_id)
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hotmesh.engine import collator
+from hotmesh.engine.cache import VERSION_FIELD
 from hotmesh.engine.mapper import map_rules
 from hotmesh.engine.messages import Message, new_guid
 from hotmesh.engine.model import AppModel, Graph
@@ -86,7 +87,7 @@ def _trigger_context(request: JobRequest, trigger_id: str) -> dict[str, Any]:
     node = {
         "input": {"data": data},
         "output": {"data": data, "metadata": {}},
-        "hook": {"data": {}},
+        "hook": {},
     }
     context: dict[str, Any] = {"metadata": {}, "data": {}, trigger_id: node}
     context["$job"] = context
@@ -174,6 +175,7 @@ def build_job(request: JobRequest) -> NewJob:
         }
     )
     draft.fields[counter_field(trigger.id, TRIGGER_DAD)] = str(collator.TRIGGER_DONE)
+    draft.fields[VERSION_FIELD] = "1"
     for name, value in request.search.items():
         draft.fields[f"_{name}"] = value if isinstance(value, str) else encode(value)
     for name, value in request.markers.items():
@@ -197,7 +199,8 @@ def build_job(request: JobRequest) -> NewJob:
     if not children:
         draft.messages.append(finish_message(job_id, gid))
     elif _emits(trigger, context):
-        draft.send(emit_message(job_id, gid))
+        snapshot = {**draft.fields, STATUS_FIELD: str(len(children))}
+        draft.send(emit_message(job_id, gid, snapshot))
     if parent is not None and parent.detached:
         ack = Message(
             "result",

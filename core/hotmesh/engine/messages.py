@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import string
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
@@ -32,14 +31,12 @@ MessageType = Literal[
 
 Status = Literal["success", "pending", "error"]
 
-_GUID_ALPHABET = string.ascii_letters + string.digits + "-_"
 _GUID_SIZE = 22
 
 
 def new_guid() -> str:
     """Return a new random id: ``H`` followed by 22 URL-safe characters."""
-    body = "".join(secrets.choice(_GUID_ALPHABET) for _ in range(_GUID_SIZE))
-    return f"H{body}"
+    return f"H{secrets.token_urlsafe(17)[:_GUID_SIZE]}"
 
 
 class MalformedMessageError(SerializationError):

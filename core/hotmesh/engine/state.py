@@ -94,28 +94,64 @@ def decode(text: str | None) -> Any:
         return text
 
 
-def flatten_data(mapped: Any, prefix: str = "") -> dict[str, str]:
-    """Flatten job-map results into ``d/<path>`` fields.
+def job_fields(rules: Any, mapped: Any, prefix: str = "") -> dict[str, str]:
+    """Return the job fields that mapped job-map values write.
 
-    Nested mappings become ``/``-joined paths, other values are stored whole.
-    Keys starting with ``-`` or ``_`` at the top level are marker and search
-    fields, written verbatim. UNDEFINED values are not written.
+    Paths follow the structure of the ``rules``: a nested mapping of rules
+    gives ``/``-joined paths, and the value of any other rule (a reference,
+    a ``@pipe``, a literal) is stored whole under its path. Two key forms
+    are expanded at the top level:
+
+    * ``name[N]``: the value's entries are stored as ``name/<key>``, so
+      each present index of a sparse array is its own field;
+    * ``name[-]`` and ``name[_]``: the value's keys are hoisted to the top
+      of the job data; keys starting with ``-`` or ``_`` become marker and
+      search fields, written verbatim.
+
+    UNDEFINED values are not written.
     """
     fields: dict[str, str] = {}
-    if not isinstance(mapped, Mapping):
+    if not isinstance(rules, Mapping) or not isinstance(mapped, Mapping):
         return fields
-    for key, value in mapped.items():
+    for key, rule in rules.items():
+        name = str(key)
+        value = mapped.get(name, UNDEFINED)
         if value is UNDEFINED:
             continue
-        name = str(key)
-        if not prefix and name[:1] in ("-", "_"):
-            fields[name] = value if isinstance(value, str) else encode(value)
+        if not prefix and name.endswith("]") and "[" in name:
+            fields.update(_dynamic_fields(name, value))
             continue
         path = f"{prefix}/{name}" if prefix else name
-        if isinstance(value, Mapping) and value:
-            fields.update(flatten_data(value, path))
+        nested = isinstance(rule, Mapping) and not _is_expression(rule)
+        if nested and isinstance(value, Mapping):
+            fields.update(job_fields(rule, value, path))
         else:
             fields[data_field(path)] = encode(value)
+    return fields
+
+
+def _is_expression(rule: Mapping[str, Any]) -> bool:
+    return "@pipe" in rule or "@reduce" in rule
+
+
+def _dynamic_fields(key: str, value: Any) -> dict[str, str]:
+    name, _, suffix = key[:-1].partition("[")
+    fields: dict[str, str] = {}
+    if suffix in ("-", "_"):
+        if isinstance(value, Mapping):
+            for inner, item in value.items():
+                if item is UNDEFINED:
+                    continue
+                inner = str(inner)
+                if inner[:1] in ("-", "_"):
+                    fields[inner] = item if isinstance(item, str) else encode(item)
+                else:
+                    fields[data_field(inner)] = encode(item)
+        return fields
+    items = value.items() if isinstance(value, Mapping) else enumerate(value or [])
+    for index, item in items:
+        if item is not UNDEFINED:
+            fields[data_field(f"{name}/{index}")] = encode(item)
     return fields
 
 
@@ -174,17 +210,25 @@ def search_fields(fields: Mapping[str, str]) -> dict[str, str]:
 
 
 def activity_node(fields: Mapping[str, str], aid: str, dad: str) -> dict[str, Any]:
-    """Return an activity's context node at one dimensional address."""
+    """Return an activity's context node at one dimensional address.
 
-    def read(node: str) -> Any:
+    Output and hook data appear only when stored, so a reference to data an
+    activity has not produced yet resolves to undefined.
+    """
+
+    def read(node: str) -> dict[str, Any] | None:
         value = decode(fields.get(activity_field(aid, dad, node)))
-        return value if isinstance(value, dict) else {}
+        return value if isinstance(value, dict) else None
 
-    return {
-        "input": {"data": {}},
-        "output": {"data": read("o"), "metadata": read("m")},
-        "hook": {"data": read("h")},
-    }
+    output: dict[str, Any] = {"metadata": read("m") or {}}
+    hook: dict[str, Any] = {}
+    data = read("o")
+    if data is not None:
+        output["data"] = data
+    hook_data = read("h")
+    if hook_data is not None:
+        hook["data"] = hook_data
+    return {"input": {}, "output": output, "hook": hook}
 
 
 def build_context(

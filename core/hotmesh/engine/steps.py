@@ -24,8 +24,8 @@ from hotmesh.engine.state import (
     counter_field,
     decode,
     encode,
-    flatten_data,
     guid_field,
+    job_fields,
     metadata_field,
     now_iso,
     signal_field,
@@ -85,8 +85,17 @@ def finish_message(jid: str, gid: str) -> Outgoing:
     return Outgoing(ENGINE_TOPIC, message.to_json())
 
 
-def emit_message(jid: str, gid: str) -> Message:
-    return Message("emit", metadata={"guid": new_guid(), "jid": jid, "gid": gid})
+def emit_message(jid: str, gid: str, snapshot: Mapping[str, str]) -> Message:
+    """Return the message that publishes a job's interim state.
+
+    ``snapshot`` holds the job's fields as the emitting step leaves them,
+    so the published state is that of the step, not of a later one.
+    """
+    return Message(
+        "emit",
+        metadata={"guid": new_guid(), "jid": jid, "gid": gid},
+        data={"fields": dict(snapshot)},
+    )
 
 
 def transition_messages(
@@ -119,7 +128,7 @@ def _apply_output_maps(activity: Activity, context: dict[str, Any]) -> None:
         return
     mapped = map_rules(activity.output_maps, context)
     if isinstance(mapped, dict):
-        output = context["$self"]["output"]["data"]
+        output = context["$self"]["output"].setdefault("data", {})
         output.update({k: v for k, v in mapped.items() if v is not UNDEFINED})
 
 
@@ -127,29 +136,7 @@ def _apply_job_maps(activity: Activity, context: dict[str, Any], draft: _Draft) 
     if not activity.job_maps:
         return
     mapped = map_rules(activity.job_maps, context)
-    if isinstance(mapped, dict):
-        draft.fields.update(flatten_data(_expand_dynamic_keys(mapped)))
-
-
-def _expand_dynamic_keys(mapped: dict[str, Any]) -> dict[str, Any]:
-    """Expand ``name[N]`` and ``name[-]`` job-map keys.
-
-    ``name[N]`` stores the value's entries under ``name``; ``name[-]`` and
-    ``name[_]`` hoist the value's keys to the top of the job data, so keys
-    starting with ``-`` or ``_`` become marker and search fields.
-    """
-    expanded: dict[str, Any] = {}
-    for key, value in mapped.items():
-        if key.endswith("]") and "[" in key:
-            name, _, suffix = key[:-1].partition("[")
-            if suffix in ("-", "_"):
-                if isinstance(value, dict):
-                    expanded.update(value)
-                continue
-            expanded[name] = value
-        else:
-            expanded[key] = value
-    return expanded
+    draft.fields.update(job_fields(activity.job_maps, mapped))
 
 
 def _emits(activity: Activity, context: dict[str, Any]) -> bool:
@@ -273,7 +260,7 @@ def _leg1_hook(step: StepInput) -> Step:
     draft.fields[activity_field(activity.id, dad, "m")] = _activity_metadata(
         activity, dad
     )
-    output = context["$self"]["output"]["data"]
+    output = context["$self"]["output"].get("data")
     if output:
         draft.fields[activity_field(activity.id, dad, "o")] = encode(output)
     timers: list[Timer] = []
@@ -334,12 +321,12 @@ def _leg1_complete(
     draft.fields[activity_field(activity.id, dad, "m")] = _activity_metadata(
         activity, dad
     )
-    output = context["$self"]["output"]["data"]
+    output = context["$self"]["output"].get("data")
     if output:
         draft.fields[activity_field(activity.id, dad, "o")] = encode(output)
     transition_messages(draft, children, jid, gid, dad)
     if _emits(activity, context):
-        draft.send(emit_message(jid, gid))
+        draft.send(emit_message(jid, gid, {**step.fields, **draft.fields}))
     return Step(
         job_id=jid,
         lease=step.lease,
@@ -562,8 +549,6 @@ def leg2(step: StepInput, dad: str, hook_data: bool, signal: str | None = None) 
     if err is not None and not children:
         job_err = encode({**message.data, "is_stream_error": True})
         draft.fields[metadata_field("err")] = encode(job_err)
-    if activity.type == "hook":
-        _apply_output_maps(activity, context)
     _apply_job_maps(activity, context, draft)
 
     extra = {"err": err} if err is not None else {}
@@ -572,13 +557,13 @@ def leg2(step: StepInput, dad: str, hook_data: bool, signal: str | None = None) 
     )
     if hook_data and message.status != "error":
         draft.fields[activity_field(activity.id, effective, "h")] = encode(message.data)
-    output = node["output"]["data"]
+    output = node["output"].get("data")
     if output and message.status != "error":
         draft.fields[activity_field(activity.id, effective, "o")] = encode(output)
     draft.fields[guid_field(message.guid)] = "1"
     transition_messages(draft, children, jid, gid, effective)
     if _emits(activity, context):
-        draft.send(emit_message(jid, gid))
+        draft.send(emit_message(jid, gid, {**step.fields, **draft.fields}))
 
     final = message.status != "pending"
     drop = [signal] if signal and final and message.code == 200 else []

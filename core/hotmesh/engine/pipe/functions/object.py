@@ -44,7 +44,13 @@ def _own_entries(value: Any) -> list[tuple[str, Any]]:
 
 
 def get(value: Any, key: Any) -> Any:
-    """Return ``value[key]``, or UNDEFINED when there is no such own property."""
+    """Return ``value[key]``, or UNDEFINED when there is no such own property.
+
+    Like JavaScript's ``value?.[key]``, a null or undefined ``value`` gives
+    UNDEFINED instead of an error.
+    """
+    if value is None or value is UNDEFINED:
+        return UNDEFINED
     return get_property(value, key)
 
 

@@ -1,0 +1,74 @@
+"""A per-engine cache of the job state this engine last wrote.
+
+When the same engine processes the next message of a job, it can skip
+reading the job's state: it reuses the fields it computed after its own
+last commit. Every commit increments the job's :data:`VERSION_FIELD`, and a
+step built from cached fields carries guards on that version and on the
+job's generation id, so a change made anywhere else (another engine's step,
+an interrupt, a deleted and re-created job) fails the step before it writes
+anything, and the engine retries it from a fresh read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import OrderedDict
+from collections.abc import Mapping
+
+from hotmesh.engine.state import metadata_field
+from hotmesh.store.protocol import STATUS_FIELD, Guard, Step, StepResult
+
+VERSION_FIELD = "ver"
+"""Job field counting the commits made to the job."""
+
+DEFAULT_LIMIT = 10_000
+
+
+class StateCache:
+    """The fields of recently written jobs, least recently used dropped first."""
+
+    def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
+        self.limit = limit
+        self._entries: OrderedDict[str, dict[str, str]] = OrderedDict()
+
+    def take(self, job_id: str) -> dict[str, str] | None:
+        """Remove and return a job's cached fields, if any."""
+        return self._entries.pop(job_id, None)
+
+    def forget(self, job_id: str) -> None:
+        self._entries.pop(job_id, None)
+
+    def remember(self, job_id: str, fields: dict[str, str]) -> None:
+        if self.limit <= 0:
+            return
+        self._entries[job_id] = fields
+        self._entries.move_to_end(job_id)
+        while len(self._entries) > self.limit:
+            self._entries.popitem(last=False)
+
+
+def versioned(step: Step, cached: Mapping[str, str] | None) -> Step:
+    """Return ``step`` counting one more commit, guarded when ``cached``."""
+    guards = list(step.guards)
+    if cached is not None:
+        gid = metadata_field("gid")
+        guards[:0] = [
+            Guard(VERSION_FIELD, "equals", cached.get(VERSION_FIELD, ""), "retry"),
+            Guard(gid, "equals", cached.get(gid, ""), "retry"),
+        ]
+    increments = [*step.increments, (VERSION_FIELD, 1)]
+    return dataclasses.replace(step, guards=guards, increments=increments)
+
+
+def after_commit(
+    fields: Mapping[str, str], step: Step, result: StepResult
+) -> dict[str, str]:
+    """Return the job's fields as ``step`` left them."""
+    written = dict(fields)
+    written.update(step.fields)
+    for name in step.delete_fields:
+        written.pop(name, None)
+    for (name, _), value in zip(step.increments, result.counters, strict=True):
+        written[name] = str(value)
+    written[STATUS_FIELD] = str(result.status)
+    return written
