@@ -31,10 +31,10 @@ def echo(value: object) -> object:
     return value
 
 
-def count(target: int) -> int:
-    """Fail until this process has called it ``target`` times for ``target``."""
-    calls[f"count:{target}"] += 1
-    seen = calls[f"count:{target}"]
+def count(key: str, target: int) -> int:
+    """Fail until this process has called it ``target`` times for ``key``."""
+    calls[f"count:{key}"] += 1
+    seen = calls[f"count:{key}"]
     if seen < target:
         raise RuntimeError(f"count {seen} of {target}")
     return seen

@@ -104,9 +104,9 @@ async def sleeper(name: str) -> str:
     return str(greeting)
 
 
-async def retry_count(target: int) -> int:
+async def retry_count(key: str, target: int) -> int:
     """Call an activity that fails until its third call (upstream "retry")."""
-    return int(await activities.count(target))
+    return int(await activities.count(key, target))
 
 
 async def exhausted(message: str) -> dict[str, Any]:

@@ -90,21 +90,22 @@ async def test_unknown_activity_fails_workflow(durable: Durable) -> None:
 async def test_exhausted_activity_raises(durable: Durable) -> None:
     await durable.worker(workflow=_workflows.exhausted)
     client = durable.client()
+    message = f"broken-{durable.namespace}"
     handle = await client.workflow.start(
-        workflow_name="exhausted", task_queue="tests", args=["broken"]
+        workflow_name="exhausted", task_queue="tests", args=[message]
     )
 
     result = await handle.result(timeout=30)
 
     assert result == {
         "returned": "MaxedError",
-        "returned_message": "broken-returned",
+        "returned_message": f"{message}-returned",
         "raised": "MaxedError",
         "code": 597,
-        "message": "broken",
+        "message": message,
     }
-    assert _activities.calls["always_fails:broken-returned"] == 2
-    assert _activities.calls["always_fails:broken"] == 3
+    assert _activities.calls[f"always_fails:{message}-returned"] == 2
+    assert _activities.calls[f"always_fails:{message}"] == 3
 
 
 async def test_missing_workflow_raises_at_once(durable: Durable) -> None:

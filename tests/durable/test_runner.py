@@ -53,14 +53,14 @@ def execution(replay: dict[str, str] | None = None) -> Execution:
 
 
 async def test_single_activity_suspends_with_591() -> None:
-    response = await run(_workflows.retry_count, [3], execution(), 5)
+    response = await run(_workflows.retry_count, ["k", 3], execution(), 5)
 
     assert response["code"] == 591
     assert response["data"]["name"] == "count"
     assert response["data"]["marker"] == "-proxy-1-"
     assert response["data"]["job_id"] == "w1-$activity-1"
     assert response["data"]["topic"] == "tests-flow-activity"
-    assert response["data"]["arguments"] == [3]
+    assert response["data"]["arguments"] == ["k", 3]
 
 
 async def test_gather_waits_for_slow_branch() -> None:

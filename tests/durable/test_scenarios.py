@@ -113,16 +113,17 @@ async def test_collision_fixed_on_retry(durable: Durable) -> None:
 async def test_fatal_activity_error(durable: Durable) -> None:
     await durable.worker(workflow=_workflows.fatal_example)
     client = durable.client()
+    name = f"hot-mess-{durable.namespace}"
     handle = await client.workflow.start(
-        workflow_name="fatal_example", task_queue="tests", args=["hot-mess"]
+        workflow_name="fatal_example", task_queue="tests", args=[name]
     )
 
     with pytest.raises(FatalError) as caught:
         await handle.result(timeout=20)
 
-    assert str(caught.value) == "stop-retrying-please-hot-mess"
+    assert str(caught.value) == f"stop-retrying-please-{name}"
     assert caught.value.code == 598
-    assert _activities.calls["fatal:stop-retrying-please-hot-mess"] == 1
+    assert _activities.calls[f"fatal:stop-retrying-please-{name}"] == 1
 
 
 async def test_goodbye_search_and_hook(durable: Durable) -> None:
@@ -235,7 +236,7 @@ async def test_activity_retries_until_success(durable: Durable) -> None:
     await durable.worker(workflow=_workflows.retry_count)
     client = durable.client()
     handle = await client.workflow.start(
-        workflow_name="retry_count", task_queue="tests", args=[3]
+        workflow_name="retry_count", task_queue="tests", args=[durable.namespace, 3]
     )
 
     assert await handle.result(timeout=20) == 3
