@@ -57,9 +57,11 @@ async def basic(name: str) -> dict[str, Any]:
     random2 = workflow.random()
     once_greeting = await workflow.once(_activities.greet, name)
     slept = await workflow.sleep_for("1 second")
+
     child_output = await workflow.exec_child(child_greeting, args=[f"{name}-child"])
     started = await workflow.start_child(child_greeting, args=[f"{name}-started"])
     payload = await workflow.wait_for(f"{workflow.get_context().workflow_id}-go")
+
     greeting3, greeting4 = await asyncio.gather(
         activities.greet(f"{name}3"), activities.greet(f"{name}4")
     )

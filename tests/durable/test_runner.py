@@ -1,4 +1,4 @@
-"""The runner: what one run of a workflow function answers, with a stub store."""
+"""The runner: the response to one run of a workflow function, with a stub store."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from tests.durable import _workflows
 
 
 class SlowStore:
-    """Answers reads and writes of the search session after a delay."""
+    """Serves reads and writes of the search session after a delay."""
 
     def __init__(self, delay: float) -> None:
         self.delay = delay

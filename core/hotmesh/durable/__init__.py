@@ -2,8 +2,8 @@
 
 A workflow function calls activities through ``workflow.proxy_activities``
 and waits with ``workflow.sleep_for``, ``workflow.wait_for`` and child
-workflows; a worker that dies mid-workflow loses nothing, because every
-finished step is stored and the function resumes where it stopped. The
+workflows. Every finished step is stored, so a worker that dies
+mid-workflow loses nothing: the function resumes where it stopped. The
 state machine behind it is a HotMesh app that the library deploys itself.
 
 Example::

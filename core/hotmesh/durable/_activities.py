@@ -4,7 +4,7 @@ An activity is an ordinary function (``def`` or ``async def``) with JSON
 arguments and result. A workflow calls it through the proxy that
 :func:`proxy_activities` returns; the call becomes a job of the app's
 activity graph, which sends it to the workflow worker's activity topic and
-retries it as the :class:`~hotmesh.durable.retry.RetryPolicy` says.
+retries it as its :class:`~hotmesh.durable.retry.RetryPolicy` sets.
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ def proxy_activities(
     """Register activities and return a proxy that calls them from workflows.
 
     Call it at import time of the workflow module, so the worker process
-    knows the activities before any workflow calls them.
+    registers the activities before any workflow calls them.
     """
     found = register(activities)
     return ActivityProxy(list(found), retry_policy or RetryPolicy())
@@ -145,7 +145,7 @@ async def run_activity(
     """Run one activity request; return the worker response for the graph.
 
     Code 200 carries the ``outcome`` (result or final error) as JSON text;
-    code 599 asks the graph to retry after ``delay`` seconds.
+    code 599 makes the graph retry after ``delay`` seconds.
     """
     data = payload.get("data") or {}
     name = str(data.get("name"))

@@ -35,7 +35,7 @@ class Connection:
             <hotmesh.HotMesh.init>` (``block_ms``, ``reclaim_delay_ms``,
             ``timer_poll_ms``, ``scout_lease_ms``...).
         activate_delay: Seconds each round of the app's activation waits
-            for the other engines to answer.
+            for the other engines to respond.
     """
 
     url: str | None = None

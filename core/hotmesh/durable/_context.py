@@ -1,10 +1,10 @@
 """The state of one run of a workflow function, and its replay history.
 
 A workflow function runs again from the top after every durable step.
-Each durable call takes the next *execution index*; the outcome of a
+Each durable call takes the next *execution index*. The outcome of a
 finished call is stored on the workflow's job as a marker field named
-``-<kind><dimension>-<index>-`` (for example ``-proxy-3-``, or
-``-sleep,0,0-2-`` in a hook thread), and a later run returns that stored
+``-<kind><dimension>-<index>-``, for example ``-proxy-3-``, or
+``-sleep,0,0-2-`` in a hook thread. A later run returns that stored
 outcome instead of doing the work again.
 """
 
@@ -49,7 +49,7 @@ def marker_key(kind: str, dimension: str, index: int) -> str:
 
 @dataclass(frozen=True)
 class WorkflowInfo:
-    """What a workflow function knows about its own run.
+    """Facts about one run of a workflow function.
 
     Attributes:
         namespace: The Durable namespace (HotMesh app id).
@@ -170,8 +170,8 @@ class Execution:
         """Return the stored outcome of a call, or None when it has none.
 
         Raises:
-            NonDeterminismError: The history holds another kind of call, or
-                a call of another name, at this index.
+            NonDeterminismError: The history contains another kind of call,
+                or a call of another name, at this index.
         """
         raw = self.replay.get(marker_key(kind, self.dimension, index))
         if raw is None:
@@ -187,7 +187,7 @@ class Execution:
     def _mismatch(self, index: int, found: str, recorded: str) -> None:
         raise NonDeterminismError(
             f"workflow {self.workflow_id!r} made a {found} at execution index "
-            f"{index}, but its history holds a {recorded} there; the workflow "
+            f"{index}, but its history contains a {recorded} there; the workflow "
             "code changed while this workflow ran",
             workflow_id=self.workflow_id,
         )

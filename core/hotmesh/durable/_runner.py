@@ -5,8 +5,8 @@ a :class:`~hotmesh.durable._context.Request` and waits on a future that
 only the runner settles. When the task has recorded requests, no store
 round trip of a durable call is in flight, and a few event-loop turns pass
 without progress, every branch that will start a durable call has started
-it: the runner then raises ``WorkflowSuspended`` in the waiting calls and
-answers the graph with the requests (several of them are collated).
+it. The runner then raises ``WorkflowSuspended`` in the waiting calls and
+responds to the graph with the requests (several of them are collated).
 
 Each durable call yields to the event loop once before it returns, whether
 it replays or suspends, so the order in which concurrent branches take

@@ -1,4 +1,4 @@
-"""The search session: named fields on a workflow's job, written exactly once.
+"""The search session: named fields on a workflow's job, replayed like any step.
 
 Fields are stored on the workflow's job as ``_<name>`` with text values, so
 the engine's ``get_query_state`` and store searches see them. Each call

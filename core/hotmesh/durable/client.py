@@ -24,7 +24,7 @@ from hotmesh.store.protocol import INTERRUPTED_BELOW, Subscription
 logger = logging.getLogger(__name__)
 
 DEFAULT_EXPIRE_SECONDS = 3600
-"""Seconds a finished workflow stays readable, unless ``start`` says otherwise."""
+"""Seconds a finished workflow stays readable when ``start`` sets no ``expire``."""
 
 POLL_SECONDS = 1.0
 """How often ``result()`` re-reads the status, in case a notice was missed."""
@@ -296,8 +296,9 @@ class WorkflowHandle:
             throw_on_error: When False, return the error instead of raising.
 
         Raises:
-            DurableError: The workflow failed; the class and ``code`` say how
-                (MaxedError 597, FatalError 598, WorkflowInterruptedError 410).
+            DurableError: The workflow failed. The class and ``code`` show
+                how (MaxedError 597, FatalError 598, WorkflowInterruptedError
+                410).
             WorkflowNotFoundError: No such workflow, or it expired.
             JobTimeoutError: It did not finish within ``timeout``.
         """

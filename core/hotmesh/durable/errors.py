@@ -235,7 +235,7 @@ def error_from_dict(data: Any, *, workflow_id: str | None = None) -> DurableErro
     """Rebuild an error from :func:`error_to_dict` data or an engine error.
 
     The class is the Durable class named by ``type`` when its code matches,
-    else the class of the ``code``, else :class:`ApplicationError`; so an
+    else the class of the ``code``, else :class:`ApplicationError`. So an
     exhausted ``RetryableError`` (code 597) comes back as a MaxedError.
     """
     if not isinstance(data, dict):

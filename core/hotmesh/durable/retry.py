@@ -24,7 +24,7 @@ class RetryPolicy:
             limit. The default, 4, is upstream's three retries.
         backoff_coefficient: Factor between consecutive delays (1 or more).
         initial_interval: Delay before the first retry.
-        maximum_interval: Longest delay between two runs.
+        maximum_interval: Maximum delay between two runs.
         non_retryable_error_types: Exception class names that fail at once.
         throw_on_error: For activities only: when False, a failed call
             returns its :class:`~hotmesh.durable.errors.DurableError`
@@ -111,7 +111,7 @@ class RetryPolicy:
 
 @dataclass(frozen=True)
 class FailurePlan:
-    """What follows a failed run: a retry after ``delay``, or a final error."""
+    """The outcome of a failed run: a retry after ``delay``, or a final error."""
 
     failures: int
     delay: float | None = None
@@ -123,9 +123,9 @@ def plan_failure(
 ) -> FailurePlan:
     """Decide whether a run that failed for the ``failures``-th time runs again.
 
-    A final error keeps the message and type of ``error``; its code is 597
-    when retries ran out, 598 when the error is not retryable (unless it is a
-    DurableError with its own code).
+    A final error keeps the message and type of ``error``. Its code is 597
+    when retries ran out. It is 598 when the error is not retryable, unless
+    the error is a DurableError, which keeps its own code.
     """
     retryable = policy.retries(error)
     if retryable and policy.allows_retry(failures):

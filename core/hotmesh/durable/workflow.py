@@ -2,9 +2,9 @@
 
 Call them only inside a workflow function run by a Durable
 :class:`~hotmesh.durable.Worker`. Each durable call takes the next execution
-index; when the workflow's history already holds its outcome the call
-returns it, and otherwise the call suspends the function until the engine
-has done the work. So a workflow function must make the same durable calls
+index. When the workflow's history already contains its outcome the call
+returns it. Otherwise the call suspends the function until the engine has
+done the work. So a workflow function must make the same durable calls
 in the same order on every run: no clocks, no ``random.random()``, no
 unordered iteration deciding which calls happen.
 
@@ -57,7 +57,7 @@ __all__ = [
 
 
 def get_context() -> WorkflowInfo:
-    """Return what the running workflow knows about itself."""
+    """Return the running workflow's id, names, thread and execution counter."""
     return current().info
 
 
@@ -300,9 +300,9 @@ async def _child(
 def _retry_spawn(execution: Execution, error: BaseException) -> bool:
     """Decide what follows a child that could not start.
 
-    Returns True to start it again now (this run follows a retry delay);
-    raises RetryRequested to run the workflow again after a delay; raises
-    the spawn error once the workflow's retry policy is exhausted.
+    Returns True to start it again now, because this run follows a retry
+    delay. Otherwise raises RetryRequested, so the workflow runs again after
+    a delay, or the spawn error once the workflow's retry policy is spent.
     """
     if execution.retrying:
         return True
