@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
+from hotmesh.durable import WorkflowNotFoundError
+from hotmesh.durable._app import require_store
+from hotmesh.errors import ConfigurationError
 from tests.durable import _workflows
 from tests.durable.conftest import Durable
+from tests.engine.conftest import wait_for
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -40,3 +46,75 @@ async def test_gather_collates(durable: Durable) -> None:
         "Hello, 3!",
         1.0,
     ]
+
+
+async def test_finished_workflow_expires_with_subjobs(durable: Durable) -> None:
+    await durable.worker(workflow=_workflows.gather_greets)
+    client = durable.client()
+    handle = await client.workflow.start(
+        workflow_name="gather_greets", task_queue="tests", args=[["x"]], expire=3
+    )
+    await handle.result(timeout=20)
+    mesh = await client.mesh()
+    store = require_store(mesh)
+    subjobs = [
+        f"{handle.workflow_id}-$collate-1",
+        f"{handle.workflow_id}-$activity-1",
+    ]
+    for job_id in subjobs:
+        assert await store.read_job(mesh.app, job_id)
+
+    async def gone() -> bool:
+        jobs = [handle.workflow_id, *subjobs]
+        return all([await store.read_job(mesh.app, job) is None for job in jobs])
+
+    await wait_for(gone, timeout=10, interval=0.2)
+    with pytest.raises(WorkflowNotFoundError):
+        await handle.result(timeout=5)
+
+
+async def test_worker_run_returns_after_shutdown(durable: Durable) -> None:
+    worker = await durable.worker(workflow=_workflows.hello)
+    running = asyncio.create_task(worker.run())
+    await asyncio.sleep(0.1)
+
+    assert not running.done()
+    await worker.shutdown()
+    await asyncio.wait_for(running, timeout=5)
+    with pytest.raises(ConfigurationError, match="not started"):
+        _ = worker.mesh
+
+
+async def test_search_finds_workflows_by_fields(durable: Durable) -> None:
+    await durable.worker(workflow=_workflows.signal_waiter)
+    client = durable.client()
+    colors = {"a": "red", "b": "blue", "c": "red"}
+    for name, color in colors.items():
+        await client.workflow.start(
+            workflow_name="signal_waiter",
+            task_queue="tests",
+            args=[f"{durable.namespace}-{name}"],
+            workflow_id=f"{durable.namespace}-{name}",
+            search={"color": color, "size": 3},
+        )
+
+    red = await client.workflow.search({"color": "red", "size": 3})
+
+    assert red == [f"{durable.namespace}-a", f"{durable.namespace}-c"]
+    assert await client.workflow.search({"color": "green"}) == []
+
+
+async def test_export_lists_timeline(durable: Durable) -> None:
+    await durable.worker(workflow=_workflows.hello)
+    client = durable.client()
+    handle = await client.workflow.start(
+        workflow_name="hello", task_queue="tests", args=["Ada"]
+    )
+    await handle.result(timeout=20)
+
+    dump = await handle.export()
+
+    assert dump["status"] == "0"
+    steps = [(step["kind"], step["index"]) for step in dump["timeline"]]
+    assert steps == [("proxy", 2), ("proxy", 3), ("once", 5)]
+    assert dump["timeline"][1]["value"] == {"data": "Hello, Ada!", "name": "greet"}

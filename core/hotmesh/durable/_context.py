@@ -31,8 +31,8 @@ from hotmesh.durable.errors import (
 from hotmesh.durable.retry import RetryPolicy
 from hotmesh.hotmesh import HotMesh
 
-_MARKER = re.compile(r"^-(?P<kind>[a-z]+)(?P<dim>(?:,\d+)*)-(?P<index>\d+)-$")
-_SEARCH_MARKER = re.compile(r"^-search(?P<dim>(?:,\d+)*)-(?P<index>\d+)-\d+-$")
+MARKER = re.compile(r"^-(?P<kind>[a-z]+)(?P<dim>(?:,\d+)*)-(?P<index>\d+)-$")
+SEARCH_MARKER = re.compile(r"^-search(?P<dim>(?:,\d+)*)-(?P<index>\d+)-\d+-$")
 
 COLLATE = "collate"
 """Marker kind written only when a collation job itself failed."""
@@ -141,7 +141,7 @@ class Execution:
     def load_history(self, fields: Mapping[str, str]) -> None:
         """Keep this thread's markers from a job's fields."""
         for name, value in fields.items():
-            match = _MARKER.match(name) or _SEARCH_MARKER.match(name)
+            match = MARKER.match(name) or SEARCH_MARKER.match(name)
             if match is None or match["dim"] != self.dimension:
                 continue
             self.replay[name] = value

@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import Any
 
 from hotmesh.durable import _app
+from hotmesh.durable._context import MARKER
 from hotmesh.durable.errors import (
     DuplicateWorkflowError,
     DurableError,
@@ -113,8 +114,6 @@ class WorkflowClient:
         queue = _app.check_name("task_queue", task_queue)
         mesh = await self._client.mesh()
         topic = _app.workflow_topic(queue, name)
-        store = _app.require_store(mesh)
-        await store.ensure_group(mesh.app, topic, "WORKER")
         workflow_id = workflow_id or HotMesh.guid()
         data = {
             "workflow_id": workflow_id,
@@ -185,6 +184,25 @@ class WorkflowClient:
         topic = _app.hook_topic(self._client.namespace)
         return await mesh.hook(topic, payload, "pending", 202)
 
+    async def search(self, query: Mapping[str, Any], *, limit: int = 1000) -> list[str]:
+        """Return the ids of workflows whose search fields equal every value given.
+
+        Values compare as text. Up to ``limit`` jobs of the namespace are
+        read one after another, so a search costs a round trip per job.
+        """
+        mesh = await self._client.mesh()
+        store = _app.require_store(mesh)
+        names = list(query)
+        expected = [str(query[name]) for name in names]
+        found = []
+        for job_id in sorted(await store.find_jobs(mesh.app, "*", limit)):
+            if "$" in job_id:
+                continue
+            values = await mesh.get_query_state(job_id, names)
+            if [values.get(name) for name in names] == expected:
+                found.append(job_id)
+        return found
+
 
 class WorkflowHandle:
     """A started workflow: wait for it, query it, signal or interrupt it."""
@@ -246,12 +264,20 @@ class WorkflowHandle:
         return {name: values.get(name) for name in fields}
 
     async def export(self) -> dict[str, Any]:
-        """Return the engine's readable dump of the workflow's job."""
+        """Return the engine's readable dump of the workflow's job.
+
+        Besides the engine's ``status``, ``dependencies``, ``process``,
+        ``metadata`` and ``data``, the dump has the workflow's ``timeline``:
+        every stored step as ``{key, kind, dimension, index, value}``, in
+        order of thread and execution index.
+        """
         mesh = await self._client.mesh()
         try:
-            return await mesh.export(self.workflow_id)
+            dump = await mesh.export(self.workflow_id)
+            fields = await mesh.get_raw(self.workflow_id)
         except JobNotFoundError as exc:
             raise self._not_found() from exc
+        return {**dump, "timeline": timeline(fields)}
 
     async def signal(self, signal_id: str, data: Any = None) -> str:
         """Send a signal in this workflow's namespace (see WorkflowClient.signal)."""
@@ -355,6 +381,29 @@ class WorkflowHandle:
             f"{self._client.namespace!r}; it never ran or it expired",
             workflow_id=self.workflow_id,
         )
+
+
+def timeline(fields: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Return the stored steps among a workflow job's fields, in order."""
+    steps = []
+    for key, raw in fields.items():
+        match = MARKER.match(key)
+        if match is None:
+            continue
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = raw
+        steps.append(
+            {
+                "key": key,
+                "kind": match["kind"],
+                "dimension": match["dim"],
+                "index": int(match["index"]),
+                "value": value,
+            }
+        )
+    return sorted(steps, key=lambda step: (step["dimension"], step["index"]))
 
 
 def _settle(job: Mapping[str, Any], workflow_id: str) -> Any:
