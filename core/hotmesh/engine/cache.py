@@ -62,8 +62,13 @@ def versioned(step: Step, cached: Mapping[str, str] | None) -> Step:
 
 def after_commit(
     fields: Mapping[str, str], step: Step, result: StepResult
-) -> dict[str, str]:
-    """Return the job's fields as ``step`` left them."""
+) -> dict[str, str] | None:
+    """Return the job's fields as ``step`` left them, or None when unknown.
+
+    The result is known only when no other commit landed between the read
+    of ``fields`` and this one: the version must have moved by exactly one.
+    """
+    before = fields.get(VERSION_FIELD)
     written = dict(fields)
     written.update(step.fields)
     for name in step.delete_fields:
@@ -71,4 +76,6 @@ def after_commit(
     for (name, _), value in zip(step.increments, result.counters, strict=True):
         written[name] = str(value)
     written[STATUS_FIELD] = str(result.status)
+    if before is None or written.get(VERSION_FIELD) != str(int(before) + 1):
+        return None
     return written

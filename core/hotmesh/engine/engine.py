@@ -260,7 +260,9 @@ class Engine:
             step = versioned(step, cached)
             result = await self.store.commit_step(self.app, step)
             if result.applied:
-                self.cache.remember(message.job_id, after_commit(fields, step, result))
+                state = after_commit(fields, step, result)
+                if state is not None:
+                    self.cache.remember(message.job_id, state)
                 return result
             cached = None
             guard = step.guards[result.failed_guard or 0]
