@@ -4,8 +4,9 @@ Indexes are created so that matching is simple to state and to reproduce
 without the module (see :mod:`hotmesh.search._values`): no stop words, no
 stemming, case-sensitive tags. Queries use ``DIALECT 2`` and ``VERBATIM``
 (no query expansion). Every ASCII punctuation and whitespace byte of a user
-value, except ``_``, is escaped with a backslash, so the query parser reads
-a value as one literal tag or word.
+value is escaped with a backslash, so the query parser reads a value as one
+literal tag or word. That includes ``_``, because a lone ``_`` is a syntax
+error in RediSearch 2.10.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ search field named ``_language``, which is stored as ``__language``. Names
 that start with ``:`` are reserved for the store, so no job has them.
 """
 
-_ESCAPED = frozenset((string.punctuation + " \t\n\v\f\r").encode()) - {ord("_")}
+_ESCAPED = frozenset((string.punctuation + " \t\n\v\f\r").encode())
 
 
 def create_index_args(
@@ -109,7 +110,7 @@ def _bound(value: float, inclusive: bool) -> bytes:
 
 
 def escape(value: bytes) -> bytes:
-    """Escape ASCII punctuation (except ``_``) and whitespace with a backslash."""
+    """Escape every ASCII punctuation and whitespace byte with a backslash."""
     escaped = bytearray()
     for byte in value:
         if byte in _ESCAPED:

@@ -92,10 +92,11 @@ def _is_control(byte: int) -> bool:
 def tags(value: bytes | str, separator: str) -> frozenset[bytes]:
     """Return the tags of a tag value: split at ``separator``, trimmed.
 
-    Tags are compared exactly (the index is case-sensitive); empty tags
-    are dropped.
+    The value ends at its first NUL byte. Tags are compared exactly,
+    because the index is case-sensitive, and empty tags are dropped.
     """
     data = value.encode() if isinstance(value, str) else value
+    data = data.split(b"\0", 1)[0]
     parts = (part.strip(TAG_WHITESPACE) for part in data.split(separator.encode()))
     return frozenset(part for part in parts if part)
 

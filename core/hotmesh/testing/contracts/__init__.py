@@ -15,6 +15,7 @@ from hotmesh.testing.contracts.coordination import (
 from hotmesh.testing.contracts.jobs import TestJobs
 from hotmesh.testing.contracts.payloads import TestPayloads
 from hotmesh.testing.contracts.retention import TestRetention, TestScriptCache
+from hotmesh.testing.contracts.search import TestSearch
 from hotmesh.testing.contracts.stats import TestStats
 from hotmesh.testing.contracts.steps import TestSteps
 from hotmesh.testing.contracts.streams import TestStreams
@@ -34,6 +35,7 @@ CONTRACT_CLASSES: tuple[type, ...] = (
     TestPayloads,
     TestRetention,
     TestScriptCache,
+    TestSearch,
 )
 
 __all__ = ["CONTRACT_CLASSES"]
