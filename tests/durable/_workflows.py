@@ -248,3 +248,18 @@ async def bad_sleep(duration: str) -> float:
 
 async def unknown_activity(name: str) -> str:
     return str(await activities.missing_activity(name))
+
+
+async def self_hooker(name: str) -> Any:
+    """Start a hook thread on itself and wait for the thread's signal."""
+    await workflow.hook(pinger, args=[name])
+    return await workflow.wait_for(f"{workflow.get_context().workflow_id}-pinged")
+
+
+async def pinger(name: str) -> None:
+    """A hook thread that signals its workflow once the wait has started."""
+    context = workflow.get_context()
+    await workflow.sleep_for(1)
+    await workflow.signal(
+        f"{context.workflow_id}-pinged", {"name": name, "dimension": context.dimension}
+    )

@@ -118,3 +118,15 @@ async def test_export_lists_timeline(durable: Durable) -> None:
     steps = [(step["kind"], step["index"]) for step in dump["timeline"]]
     assert steps == [("proxy", 2), ("proxy", 3), ("once", 5)]
     assert dump["timeline"][1]["value"] == {"data": "Hello, Ada!", "name": "greet"}
+
+
+async def test_workflow_hooks_itself(durable: Durable) -> None:
+    await durable.worker(workflow=[_workflows.self_hooker, _workflows.pinger])
+    client = durable.client()
+    handle = await client.workflow.start(
+        workflow_name="self_hooker", task_queue="tests", args=["Ada"]
+    )
+
+    result = await handle.result(timeout=20)
+
+    assert result == {"name": "Ada", "dimension": ",0,0"}

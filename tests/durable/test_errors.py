@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from hotmesh import HotMesh
 from hotmesh.durable import (
+    ApplicationError,
     DuplicateWorkflowError,
     InvalidDurationError,
     NonDeterminismError,
@@ -140,3 +144,26 @@ async def test_invalid_names_rejected(durable: Durable) -> None:
         await client.workflow.start(workflow_name="x", task_queue="a b")
     with pytest.raises(ConfigurationError, match="must be an 'async def'"):
         await durable.worker(workflow=_activities.greet)
+
+
+async def test_failed_worker_ends_workflow(durable: Durable, backend_url: str) -> None:
+    def broken(message: dict[str, Any]) -> dict[str, Any]:
+        raise RuntimeError("worker crashed on purpose")
+
+    raw = await HotMesh.init(
+        app_id=durable.namespace,
+        connection=backend_url,
+        workers=[{"topic": "tests-broken", "callback": broken}],
+    )
+    try:
+        client = durable.client()
+        handle = await client.workflow.start(workflow_name="broken", task_queue="tests")
+
+        with pytest.raises(ApplicationError) as caught:
+            await handle.result(timeout=20)
+    finally:
+        await raw.stop()
+
+    assert caught.value.code == 500
+    assert "worker crashed on purpose" in str(caught.value)
+    assert (await handle.state())["done"] is True

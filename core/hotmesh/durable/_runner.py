@@ -31,6 +31,7 @@ from hotmesh.durable.errors import (
     WorkflowSuspended,
 )
 from hotmesh.durable.retry import plan_failure
+from hotmesh.errors import StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -205,8 +206,16 @@ async def run_request(
     arguments: Sequence[Any],
     run_timeout: float,
 ) -> Response:
-    """Load a run's history from the workflow's job, then run the function."""
+    """Load a run's history from the workflow's job, then run the function.
+
+    When the history cannot be read, the response requests another run
+    after the retry policy's delay instead of failing the workflow.
+    """
     store = require_store(execution.mesh)
-    fields = await store.read_job(execution.mesh.app, execution.workflow_id)
+    try:
+        fields = await store.read_job(execution.mesh.app, execution.workflow_id)
+    except StoreError as exc:
+        failures = execution.attempt + 1 if execution.retrying else 1
+        return _retry(execution, failures, f"history not read: {exc}")
     execution.load_history(fields or {})
     return await run(function, arguments, execution, run_timeout)

@@ -212,12 +212,12 @@ async def once(function: Callable[..., Any], *args: Any) -> Any:
     stored = execution.lookup("once", index, name)
     if stored is not None:
         return _value_or_raise(stored.value, stored.error)
-    result = function(*args)
-    if inspect.isawaitable(result):
-        result = await result
     marker = _marker(execution, "once", index)
-    value = _dumps({"data": result, "name": name}, f"result of {name!r}")
     async with execution.io():
+        result = function(*args)
+        if inspect.isawaitable(result):
+            result = await result
+        value = _dumps({"data": result, "name": name}, f"result of {name!r}")
         store = _app.require_store(execution.mesh)
         step = Step(
             job_id=execution.workflow_id,
