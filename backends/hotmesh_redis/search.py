@@ -126,7 +126,8 @@ class SearchVerbs(RespBase):
             matches = await self._match_by_index(keys, plan, query.count_only)
         indexed = matches is not None
         if matches is None:
-            self._log_scan()
+            if not self._queries_use_index():
+                self._log_scan()
             matches = await self._match_by_scan(keys, plan)
         if query.count_only:
             return SearchResult(count=matches.count, indexed=indexed)
@@ -147,6 +148,9 @@ class SearchVerbs(RespBase):
             and not self._cluster
             and self._index_failure is None
         )
+
+    def _queries_use_index(self) -> bool:
+        return self.search_mode == "auto" and self._server_indexes()
 
     async def _create_server_index(
         self, keys: AppKeys, index: SearchIndex, *, replace: bool
@@ -179,7 +183,7 @@ class SearchVerbs(RespBase):
         A server index that is missing is created from the definition. One
         that is still indexing existing jobs is not used until it is done.
         """
-        if self.search_mode != "auto" or not self._server_indexes():
+        if not self._queries_use_index():
             return False
         name = _server_index_name(keys, index.name)
         token = (name, index.to_json())

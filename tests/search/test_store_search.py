@@ -206,10 +206,15 @@ async def test_verbs_work_without_module(
 
 @requires_capability("search")
 async def test_scan_while_server_index_missing(
-    store: Store, app_key: AppKey, backend: BackendServer, greeting: SearchIndex
+    store: Store,
+    app_key: AppKey,
+    backend: BackendServer,
+    greeting: SearchIndex,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     if not uses_index(backend):
         pytest.skip("the cluster always scans")
+    caplog.set_level(logging.INFO, logger="hotmesh_redis.search")
     query = SearchQuery("greeting", [Equals("newsletter", "no")])
     before = await store.search_jobs(app_key, query)
     server_index = f"{app_key.namespace}:{{{app_key.app_id}}}:idx:greeting"
@@ -225,6 +230,42 @@ async def test_scan_while_server_index_missing(
         lambda: indexed(store, app_key),
         message="server index rebuilt from its definition",
     )
+    assert "runs without an index" not in caplog.text
+
+
+@requires_capability("search")
+async def test_failed_create_falls_back_to_scan(
+    store: Store,
+    app_key: AppKey,
+    backend: BackendServer,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def rejected_args(name: str, prefixes: list[str], index: SearchIndex) -> list[str]:
+        return ["FT.CREATE", name, "ON", "HASH", "SCHEMA", "_x", "NO-SUCH-TYPE"]
+
+    monkeypatch.setattr(hotmesh_redis.search, "create_index_args", rejected_args)
+    caplog.set_level(logging.INFO, logger="hotmesh_redis.search")
+    await store.create_job(app_key, NewJob("greeting-1", 1, {"_newsletter": "no"}))
+
+    await store.create_search_index(app_key, INDEX)
+    first = await store.search_jobs(app_key, SearchQuery("greeting"))
+    second = await store.search_jobs(app_key, SearchQuery("greeting"))
+    await store.drop_search_index(app_key, INDEX.name)
+
+    assert first.job_ids == ["greeting-1"]
+    assert not first.indexed
+    assert not second.indexed
+    warnings = [
+        record.message for record in caplog.records if record.levelno == logging.WARNING
+    ]
+    notices = [
+        record.message
+        for record in caplog.records
+        if "runs without an index" in record.message
+    ]
+    assert len(warnings) == (1 if uses_index(backend) else 0)
+    assert len(notices) == 1
 
 
 @requires_capability("search")
