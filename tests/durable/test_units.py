@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -19,7 +20,7 @@ from hotmesh.durable import (
     to_seconds,
     workflow,
 )
-from hotmesh.durable._activities import run_activity
+from hotmesh.durable._activities import qualified_name, run_activity
 from hotmesh.durable.errors import ApplicationError, error_from_dict, error_to_dict
 from hotmesh.errors import ConfigurationError, JobInterruptedError, JobNotFoundError
 
@@ -176,4 +177,22 @@ def test_public_names() -> None:
         "WorkflowSuspended",
         "to_seconds",
         "workflow",
+    }
+
+
+async def test_activity_found_by_qualified_name() -> None:
+    from hotmesh.demos import durable as durable_demo
+    from tests.durable import _activities
+
+    payload = {
+        "name": "greet",
+        "function": qualified_name(_activities.greet),
+        "arguments": ["Ada"],
+    }
+    response = await run_activity({}, {"data": payload})
+
+    assert qualified_name(durable_demo.greet) != payload["function"]
+    assert json.loads(response["data"]["outcome"]) == {
+        "data": "Hello, Ada!",
+        "name": "greet",
     }

@@ -30,7 +30,15 @@ Activities = ModuleType | Mapping[str, ActivityFunction] | Sequence[ActivityFunc
 """A module, a mapping of names to functions, or a list of functions."""
 
 _registry: dict[str, ActivityFunction] = {}
-"""Activities of this process by name, filled by :func:`proxy_activities`."""
+"""Activities of this process by qualified name (``module:qualname``), filled
+by :func:`proxy_activities`; qualified names keep two modules' ``greet``
+functions apart."""
+
+
+def qualified_name(function: ActivityFunction) -> str:
+    """Return the key of a function in the process registry."""
+    module = getattr(function, "__module__", "?")
+    return f"{module}:{getattr(function, '__qualname__', repr(function))}"
 
 
 def collect(activities: Activities) -> dict[str, ActivityFunction]:
@@ -61,20 +69,20 @@ def collect(activities: Activities) -> dict[str, ActivityFunction]:
 def register(activities: Activities) -> dict[str, ActivityFunction]:
     """Add activities to this process's registry; return them by name."""
     found = collect(activities)
-    _registry.update(found)
+    for function in found.values():
+        _registry[qualified_name(function)] = function
     return found
-
-
-def registered(name: str) -> ActivityFunction | None:
-    """Return the activity registered under ``name`` in this process."""
-    return _registry.get(name)
 
 
 class ActivityProxy:
     """Calls activities from a workflow: ``await proxy.greet("Ada")``."""
 
-    def __init__(self, names: Sequence[str], policy: RetryPolicy) -> None:
-        self._names = frozenset(names)
+    def __init__(
+        self, functions: Mapping[str, ActivityFunction], policy: RetryPolicy
+    ) -> None:
+        self._functions = {
+            name: qualified_name(function) for name, function in functions.items()
+        }
         self._policy = policy
 
     def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
@@ -83,8 +91,8 @@ class ActivityProxy:
         return self[name]
 
     def __getitem__(self, name: str) -> Callable[..., Awaitable[Any]]:
-        if name not in self._names:
-            known = ", ".join(sorted(self._names)) or "none"
+        if name not in self._functions:
+            known = ", ".join(sorted(self._functions)) or "none"
             raise UnknownActivityError(
                 f"no activity named {name!r} was passed to proxy_activities; "
                 f"known activities: {known}"
@@ -116,6 +124,7 @@ class ActivityProxy:
                     execution.task_queue, execution.workflow_name
                 ),
                 "name": name,
+                "function": self._functions[name],
                 "arguments": args,
                 "policy": self._policy.to_dict(),
             }
@@ -136,13 +145,16 @@ def proxy_activities(
     registers the activities before any workflow calls them.
     """
     found = register(activities)
-    return ActivityProxy(list(found), retry_policy or RetryPolicy())
+    return ActivityProxy(found, retry_policy or RetryPolicy())
 
 
 async def run_activity(
     functions: Mapping[str, ActivityFunction], payload: dict[str, Any]
 ) -> dict[str, Any]:
     """Run one activity request; return the worker response for the graph.
+
+    The function is the one the workflow's proxy named by qualified name,
+    else the worker's own activity of the same short name.
 
     Code 200 carries the ``outcome`` (result or final error) as JSON text;
     code 599 makes the graph retry after ``delay`` seconds.
@@ -151,13 +163,14 @@ async def run_activity(
     name = str(data.get("name"))
     policy = RetryPolicy.from_dict(data.get("policy"))
     attempt = int(data.get("attempt") or 0)
-    function = functions.get(name) or registered(name)
+    qualified = str(data.get("function"))
+    function = _registry.get(qualified) or functions.get(name)
     try:
         if function is None:
-            known = ", ".join(sorted({*functions, *_registry})) or "none"
             raise UnknownActivityError(
-                f"no activity named {name!r} is registered in this worker; "
-                f"known activities: {known}"
+                f"no activity {name!r} ({qualified}) is registered in this "
+                "worker; import the module that calls proxy_activities for it, "
+                "or pass it to Worker.create(activities=...)"
             )
         result = await _invoke(function, data.get("arguments") or [])
         try:
