@@ -25,7 +25,7 @@ Example::
 
 from hotmesh.durable import workflow
 from hotmesh.durable._app import Connection
-from hotmesh.durable.client import Client, WorkflowClient, WorkflowHandle
+from hotmesh.durable.client import Client, WorkflowClient
 from hotmesh.durable.durations import Duration, to_seconds
 from hotmesh.durable.errors import (
     ApplicationError,
@@ -43,6 +43,7 @@ from hotmesh.durable.errors import (
     WorkflowNotFoundError,
     WorkflowSuspended,
 )
+from hotmesh.durable.handle import WorkflowHandle
 from hotmesh.durable.retry import RetryPolicy
 from hotmesh.durable.worker import Worker
 
