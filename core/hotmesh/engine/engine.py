@@ -136,14 +136,23 @@ class Engine:
         job = build_job(request)
         if before_commit is not None:
             before_commit(job.job_id)
-        result = await self.store.create_job(self.app, job)
-        self._remember_new(job, result)
+        await self._create(job)
         return job.job_id
 
-    def _remember_new(self, job: NewJob, result: StepResult) -> None:
-        if result.status > 0:
-            fields = {**job.fields, STATUS_FIELD: str(result.status)}
+    async def _create(self, job: NewJob) -> None:
+        """Create a job, caching its first state for the engine's next step.
+
+        The state is cached before the write because this engine may read
+        the job's first message before the write's reply arrives.
+        """
+        if job.status > 0:
+            fields = {**job.fields, STATUS_FIELD: str(job.status)}
             self.cache.remember(job.job_id, fields)
+        try:
+            await self.store.create_job(self.app, job)
+        except BaseException:
+            self.cache.forget(job.job_id)
+            raise
 
     # -- message loop ---------------------------------------------------------
 
@@ -389,8 +398,7 @@ class Engine:
                     default_expire=self.default_expire,
                 )
             )
-            result = await self.store.create_job(self.app, job)
-            self._remember_new(job, result)
+            await self._create(job)
         except (DuplicateJobError, TopicNotFoundError) as exc:
             code = 404 if isinstance(exc, TopicNotFoundError) else 409
             reply = Message(
