@@ -134,7 +134,7 @@ class Execution:
             dimension=self.dimension,
             origin_id=self.origin_id,
             parent_id=self.parent_id,
-            attempt=self.attempt,
+            attempt=self.attempt if self.retrying else 0,
             counter=self.counter,
         )
 

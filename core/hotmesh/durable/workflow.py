@@ -10,6 +10,10 @@ unordered iteration deciding which calls happen.
 
 Calls awaited together, as in ``await asyncio.gather(a(), b())``, are
 collated: they all start before the function suspends, and run at once.
+Awaiting anything else in a workflow function (a network call,
+``asyncio.sleep``) is not durable. While one branch awaits such a thing, the
+function may suspend with the other branches' calls, and that branch makes
+its call on the next run.
 """
 
 from __future__ import annotations
