@@ -20,6 +20,7 @@ from hotmesh.durable import (
     MaxedError,
     RetryPolicy,
     WorkflowInterruptedError,
+    WorkflowNotFoundError,
 )
 from hotmesh.errors import HookNotFoundError
 from hotmesh.store.protocol import INTERRUPTED_BELOW
@@ -272,13 +273,26 @@ async def test_sleep_result_and_interrupt(durable: Durable) -> None:
         workflow_name="sleeper", task_queue="tests", args=["ColdMush"]
     )
 
-    await asyncio.sleep(1)
+    activity = client.workflow.get_handle(f"{stopped.workflow_id}-$activity-1")
+
+    async def activity_runs() -> bool:
+        try:
+            return await activity.status() > 0
+        except WorkflowNotFoundError:
+            return False
+
+    await wait_for(activity_runs, timeout=10)
     await stopped.interrupt(expire=60)
 
     with pytest.raises(WorkflowInterruptedError) as caught:
         await stopped.result(timeout=10)
     assert caught.value.code == 410
     assert caught.value.workflow_id == stopped.workflow_id
+
+    async def activity_interrupted() -> bool:
+        return await activity.status() < INTERRUPTED_BELOW
+
+    await wait_for(activity_interrupted, timeout=10)
     assert await kept.result(timeout=20) == "Hello, ColdMush!"
 
 
