@@ -250,8 +250,11 @@ class HotMesh:
             await self._start_worker(config, throttles)
 
     async def _open(self, connection: Any) -> Store:
+        """Open a store for ``connection``; :meth:`stop` closes only stores
+        opened here, never a store the caller passed in."""
+        supplied = isinstance(connection, Store)
         store = await open_store(connection)
-        if store not in self._stores:
+        if not supplied and store not in self._stores:
             self._stores.append(store)
         return store
 
