@@ -393,3 +393,44 @@ async def test_hook_bad_input(mesh: MeshFactory, reference_apps: Path) -> None:
         await hotmesh.hook("hook.resume", {"id": "missing-job"})
     with pytest.raises(JobNotFoundError):
         await hotmesh.interrupt("hook.test", "missing-job")
+
+
+async def test_rollcall_messages(mesh: MeshFactory, reference_apps: Path) -> None:
+    hotmesh = await mesh(
+        "calc", [{"topic": "calculation.execute", "callback": _calculate}]
+    )
+    await _deploy(hotmesh, _app(reference_apps, "calc", "1"), "1")
+    assert hotmesh.quorum is not None
+    pongs: list[dict[str, Any]] = []
+    hotmesh.quorum.sub(
+        lambda message: pongs.append(message) if message["type"] == "pong" else None
+    )
+
+    await hotmesh.quorum.pub(
+        {
+            "type": "rollcall",
+            "interval": 1,
+            "topic": "calculation.execute",
+            "signature": True,
+            "max": 2,
+        }
+    )
+
+    async def two_worker_pongs() -> bool:
+        return len(pongs) >= 2
+
+    await wait_for(two_worker_pongs, timeout=10)
+    await asyncio.sleep(1.5)
+    assert len(pongs) == 2
+    for pong in pongs:
+        assert pong["profile"]["worker_topic"] == "calculation.execute"
+        assert pong["profile"]["signature"].endswith("_calculate")
+
+    pongs.clear()
+    await hotmesh.quorum.pub({"type": "rollcall", "interval": 0, "topic": None})
+    await wait_for(lambda: _some(pongs), timeout=10)
+    assert all(pong["profile"]["role"] == "engine" for pong in pongs)
+
+
+async def _some(items: list[Any]) -> bool:
+    return bool(items)
