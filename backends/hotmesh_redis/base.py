@@ -41,6 +41,7 @@ SCRIPT_NAMES = (
     "close_index",
     "commit_step",
     "create_job",
+    "extend_lease",
     "fire_due_timers",
     "reclaim",
     "release_role",

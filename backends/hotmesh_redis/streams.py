@@ -82,6 +82,13 @@ class StreamVerbs(RespBase):
             raise lease_lost(lease)
 
     @translated
+    async def extend_lease(self, app: AppKey, lease: Lease) -> bool:
+        keys = self.keys(app)
+        call = calls.ScriptCall(keys, [keys.stream(lease.topic)], None)
+        call.add_lease(lease)
+        return bool(await self.run_script("extend_lease", call.keys, call.args))
+
+    @translated
     async def reclaim(
         self,
         app: AppKey,

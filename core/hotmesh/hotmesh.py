@@ -325,12 +325,18 @@ class HotMesh:
         if config.connection is not None:
             store = await self._open(config.connection)
         assert store is not None
-        handler = WorkerHandler(store, self.app, config.topic, config.callback)
         settings = RouterSettings(concurrency=config.concurrency)
         if config.reclaim_delay_ms is not None:
             settings.reclaim_delay_ms = config.reclaim_delay_ms
         if config.reclaim_count is not None:
             settings.reclaim_count = config.reclaim_count
+        handler = WorkerHandler(
+            store,
+            self.app,
+            config.topic,
+            config.callback,
+            heartbeat_ms=max(settings.reclaim_delay_ms // 3, 50),
+        )
         router = Router(
             store,
             self.app,

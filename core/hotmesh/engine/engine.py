@@ -55,6 +55,9 @@ from hotmesh.store.protocol import (
 
 logger = logging.getLogger(__name__)
 
+EARLY_SIGNAL_TTL_MS = 300_000
+"""How long a signal that arrived before its hook paused is kept."""
+
 MAX_STEP_RETRIES = 20
 """Attempts of a step whose optimistic guard keeps failing under contention."""
 
@@ -79,6 +82,7 @@ class Engine:
         self._active_version = active_version
         self.default_expire = default_expire
         self.cache = StateCache()
+        self.early_signal_ttl_ms = EARLY_SIGNAL_TTL_MS
         self._handlers: dict[str, Callable[[Message, Lease], Awaitable[None]]] = {
             "transition": self._on_transition,
             "response": self._on_response,
@@ -272,6 +276,8 @@ class Engine:
                 state = after_commit(fields, step, result)
                 if state is not None:
                     self.cache.remember(message.job_id, state)
+                if step.signals:
+                    await self._deliver_early_signals(list(step.signals))
                 return result
             cached = None
             guard = step.guards[result.failed_guard or 0]
@@ -353,8 +359,9 @@ class Engine:
     async def _on_webhook(self, message: Message, lease: Lease) -> None:
         key = str(message.metadata.get("signal", ""))
         registration = await self.store.get_signal(self.app, key) if key else None
+        if registration is None and key:
+            registration = await self._hold_early_signal(key, message)
         if registration is None:
-            logger.info("no paused hook for signal %r; dropping it", key)
             await self._ack(lease)
             return
         target = decode(registration)
@@ -374,6 +381,34 @@ class Engine:
             return steps.leg2(step_input, dad, hook_data=True, signal=key)
 
         await self._run_step(routed, lease, build)
+
+    async def _hold_early_signal(self, key: str, message: Message) -> str | None:
+        """Keep a signal that arrived before its hook paused.
+
+        The signal waits ``early_signal_ttl_ms`` for the hook to register,
+        which delivers it (see :meth:`_deliver_early_signals`). Both sides
+        check again after writing, so one of them always sees the other;
+        a signal delivered twice carries one message id and lands once.
+        Returns the registration when the hook registered meanwhile.
+        """
+        await self.store.kv_set(
+            self.app, early_signal_key(key), message.to_json(), self.early_signal_ttl_ms
+        )
+        registration = await self.store.get_signal(self.app, key)
+        if registration is not None:
+            await self.store.kv_delete(self.app, early_signal_key(key))
+            return registration
+        logger.info("holding signal %r until a hook pauses on it", key)
+        return None
+
+    async def _deliver_early_signals(self, keys: Sequence[str]) -> None:
+        """Send signals that arrived before the hooks now registered on ``keys``."""
+        for key in keys:
+            held = await self.store.kv_get(self.app, early_signal_key(key))
+            if held is None:
+                continue
+            await self.store.add_message(self.app, Outgoing(ENGINE_TOPIC, held))
+            await self.store.kv_delete(self.app, early_signal_key(key))
 
     async def _on_await(self, message: Message, lease: Lease) -> None:
         parent = ParentLink(
@@ -689,3 +724,7 @@ def _count_measures(counters: Mapping[str, float]) -> list[dict[str, Any]]:
         for name, value in counters.items()
         if name.startswith("count:")
     ]
+
+
+def early_signal_key(key: str) -> str:
+    return f"early-signal:{key}"

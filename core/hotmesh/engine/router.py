@@ -119,20 +119,46 @@ class Router:
                 await asyncio.sleep(delay)
 
     async def _read_once(self) -> None:
+        """Read as many messages as there are free processing slots.
+
+        A message is only read when a slot can process it at once, so no
+        message waits unacknowledged in this process, where no lease
+        extension protects it from being reclaimed by another consumer.
+        """
+        free = await self._take_slots()
         block = int(self.settings.block_ms * (1 + random.random()))
-        items = await self.store.read_messages(
-            self.app,
-            self.topic,
-            self.group,
-            self.consumer,
-            count=self.settings.batch,
-            block_ms=block,
-        )
+        try:
+            items = await self.store.read_messages(
+                self.app,
+                self.topic,
+                self.group,
+                self.consumer,
+                count=free,
+                block_ms=block,
+            )
+        except BaseException:
+            self._release_slots(free)
+            raise
+        self._release_slots(free - len(items))
         for item in items:
+            self._start(item)
+
+    async def _take_slots(self) -> int:
+        await self._slots.acquire()
+        taken = 1
+        while taken < self.settings.batch and not self._slots.locked():
             await self._slots.acquire()
-            task = asyncio.create_task(self._process(item))
-            self._inflight.add(task)
-            task.add_done_callback(self._inflight.discard)
+            taken += 1
+        return taken
+
+    def _release_slots(self, count: int) -> None:
+        for _ in range(count):
+            self._slots.release()
+
+    def _start(self, item: StreamMessage) -> None:
+        task = asyncio.create_task(self._process(item))
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
 
     async def _process(self, item: StreamMessage) -> None:
         try:
@@ -149,15 +175,21 @@ class Router:
         if (now - self._last_reclaim) * 1000 < self.settings.reclaim_delay_ms:
             return
         self._last_reclaim = now
-        result = await self.store.reclaim(
-            self.app,
-            self.topic,
-            self.group,
-            self.consumer,
-            min_idle_ms=self.settings.reclaim_delay_ms,
-            max_deliveries=self.settings.reclaim_count,
-            count=self.settings.batch,
-        )
+        free = await self._take_slots()
+        try:
+            result = await self.store.reclaim(
+                self.app,
+                self.topic,
+                self.group,
+                self.consumer,
+                min_idle_ms=self.settings.reclaim_delay_ms,
+                max_deliveries=self.settings.reclaim_count,
+                count=free,
+            )
+        except BaseException:
+            self._release_slots(free)
+            raise
+        self._release_slots(free - len(result.claimed))
         for item in result.dead:
             logger.error(
                 "message %s on %r exceeded %d deliveries; dead-lettered",
@@ -168,7 +200,4 @@ class Router:
             await self.on_dead(item)
         for item in result.claimed:
             logger.info("reclaimed message %s on %r", item.lease.message_id, self.topic)
-            await self._slots.acquire()
-            task = asyncio.create_task(self._process(item))
-            self._inflight.add(task)
-            task.add_done_callback(self._inflight.discard)
+            self._start(item)

@@ -5,15 +5,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from hotmesh.engine.codes import matches_status_code
 from hotmesh.engine.model import Activity, Transition
 from hotmesh.engine.pipe import resolve
 from hotmesh.engine.pipe._values import strict_equals
 
 
 def _code_matches(rule_code: Any, code: int) -> bool:
-    if isinstance(rule_code, list):
-        return any(str(item) == str(code) for item in rule_code)
-    return str(rule_code or 200) == str(code)
+    """Return whether a transition's ``code`` condition admits ``code``.
+
+    The condition is a code, a pattern such as ``5**`` (any 5xx code), or a
+    list of either; when absent it admits 200 only.
+    """
+    rules = rule_code if isinstance(rule_code, list) else [rule_code or 200]
+    return any(_one_code_matches(rule, code) for rule in rules)
+
+
+def _one_code_matches(rule: Any, code: int) -> bool:
+    text = str(rule)
+    if "*" in text:
+        return matches_status_code(code, text)
+    return text == str(code)
 
 
 def is_selected(transition: Transition, context: dict[str, Any], code: int) -> bool:

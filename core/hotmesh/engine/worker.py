@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from hotmesh.engine.messages import MalformedMessageError, Message, Status, new_guid
-from hotmesh.errors import LeaseLostError, SerializationError
+from hotmesh.errors import HotMeshError, LeaseLostError, SerializationError
 from hotmesh.store.protocol import (
     ENGINE_TOPIC,
     AppKey,
@@ -56,12 +56,20 @@ class WorkerHandler:
     """Turns worker-stream requests into callback calls and responses."""
 
     def __init__(
-        self, store: Store, app: AppKey, topic: str, callback: WorkerCallback
+        self,
+        store: Store,
+        app: AppKey,
+        topic: str,
+        callback: WorkerCallback,
+        *,
+        heartbeat_ms: int | None = None,
     ) -> None:
         self.store = store
         self.app = app
         self.topic = topic
         self.callback = callback
+        self.heartbeat_ms = heartbeat_ms
+        """Interval of lease extensions while a callback runs; None for none."""
 
     async def __call__(self, item: StreamMessage) -> None:
         try:
@@ -70,7 +78,7 @@ class WorkerHandler:
             logger.error("dropping malformed message on %r: %s", self.topic, exc)
             await self._ack(item.lease, [])
             return
-        output = await self._invoke(request)
+        output = await self._invoke_keeping_lease(request, item.lease)
         if output is None:
             logger.warning(
                 "worker callback for %r returned None for job %r: the job waits "
@@ -89,6 +97,44 @@ class WorkerHandler:
         await self._ack(
             item.lease, [Outgoing(ENGINE_TOPIC, self._response(request, output))]
         )
+
+    async def _invoke_keeping_lease(
+        self, request: Message, lease: Lease
+    ) -> dict[str, Any] | None:
+        """Run the callback, extending the message's lease while it runs.
+
+        Without the extensions another worker would reclaim a message whose
+        callback runs longer than the reclaim delay, and run it again. A
+        callback that blocks the event loop also blocks the extensions.
+        """
+        if not self.heartbeat_ms:
+            return await self._invoke(request)
+        beat = asyncio.create_task(self._extend_while_running(lease))
+        try:
+            return await self._invoke(request)
+        finally:
+            beat.cancel()
+            await asyncio.gather(beat, return_exceptions=True)
+
+    async def _extend_while_running(self, lease: Lease) -> None:
+        assert self.heartbeat_ms
+        while True:
+            await asyncio.sleep(self.heartbeat_ms / 1000)
+            try:
+                if not await self.store.extend_lease(self.app, lease):
+                    logger.info(
+                        "message %s on %r was taken over while its callback ran",
+                        lease.message_id,
+                        self.topic,
+                    )
+                    return
+            except HotMeshError as exc:
+                logger.warning(
+                    "could not extend the lease of message %s on %r: %s",
+                    lease.message_id,
+                    self.topic,
+                    exc,
+                )
 
     async def _invoke(self, request: Message) -> dict[str, Any] | None:
         payload = {"metadata": dict(request.metadata), "data": dict(request.data)}

@@ -393,6 +393,13 @@ class Store(Protocol):
         Raises ``LeaseLostError`` (writing nothing) when the lease was lost.
         """
 
+    async def extend_lease(self, app: AppKey, lease: Lease) -> bool:
+        """Keep a leased message from being reclaimed while its owner runs it.
+
+        Resets the message's idle time without changing the lease. Returns
+        False, extending nothing, when the lease was already lost.
+        """
+
     async def reclaim(
         self,
         app: AppKey,
