@@ -52,6 +52,7 @@ logger = logging.getLogger(__name__)
 
 _NAME = re.compile(r"^[A-Za-z0-9-]+$")
 ENGINE_GROUP = "ENGINE"
+VALUE_DICTIONARY = "sym:vals"
 WORKER_GROUP = "WORKER"
 
 JobCallback = Callable[[str, dict[str, Any]], Awaitable[None] | None]
@@ -688,6 +689,23 @@ class HotMesh:
                 f"hook status {status!r} is invalid; use success, pending or error"
             )
         return await self._require_engine().hook(topic, _check_data(data), status, code)
+
+    async def compress(self, terms: Sequence[str]) -> bool:
+        """Add strings to the app's value dictionary.
+
+        The dictionary is kept for compatibility with the TypeScript SDK,
+        whose serializer does not apply it either. Returns whether at least
+        one term was new.
+        """
+        store = self._require_store()
+        if isinstance(terms, str) or not all(isinstance(t, str) for t in terms):
+            raise ConfigurationError("compress takes a list of strings")
+        raw = await store.kv_get(self.app, VALUE_DICTIONARY)
+        known: list[str] = json.loads(raw) if raw else []
+        added = [term for term in dict.fromkeys(terms) if term not in known]
+        if added:
+            await store.kv_set(self.app, VALUE_DICTIONARY, json.dumps(known + added))
+        return bool(added)
 
     async def hook_all(
         self,

@@ -176,6 +176,9 @@ async def test_seeds_worker_and_sleep(mesh: MeshFactory, reference_apps: Path) -
     await wait_for(done, timeout=15)
     state = await hotmesh.get_state("sleep.do", job_id)
     assert state["data"]["done"] is True
+    terms = ["the quick brown fox", "jumped over the lazy dog"]
+    assert await hotmesh.compress(terms) is True
+    assert await hotmesh.compress(terms) is False
 
 
 async def test_awaiter_modes(mesh: MeshFactory, reference_apps: Path) -> None:
