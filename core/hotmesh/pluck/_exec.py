@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -34,7 +33,6 @@ from hotmesh.pluck._record import (
     flush_signal,
     read_state,
     require_store,
-    seconds_to_expiry,
     wait_until_gone,
 )
 from hotmesh.store.protocol import AppKey, Store
@@ -43,6 +41,9 @@ logger = logging.getLogger(__name__)
 
 START_ATTEMPTS = 5
 """Rounds of read-then-start before a call gives up on a contested id."""
+
+EXPIRY_SETTLE_SECONDS = 5.0
+"""Seconds a finished record's job may take to get its expiry time."""
 
 EXPIRY_GRACE_SECONDS = 2.0
 """Seconds a caller waits past a finished record's expiry time for it to go."""
@@ -115,23 +116,24 @@ async def wait_for_expiry(store: Store, app: AppKey, workflow_id: str) -> None:
         DuplicateWorkflowError: The job is kept without expiry, so the id
             stays taken.
     """
-    seconds = await seconds_to_expiry(store, app, workflow_id)
-    if math.isinf(seconds):
-        state = await read_state(store, app, workflow_id)
-        if not state.exists:
-            return
+    gone = await wait_until_gone(
+        store,
+        app,
+        workflow_id,
+        settle=EXPIRY_SETTLE_SECONDS,
+        grace=EXPIRY_GRACE_SECONDS,
+    )
+    if gone is None:
         raise DuplicateWorkflowError(
             f"record {workflow_id!r} finished and is kept without expiry, so its "
             "id cannot run again; flush it or use another id",
             workflow_id=workflow_id,
         )
-    if not await wait_until_gone(
-        store, app, workflow_id, seconds + EXPIRY_GRACE_SECONDS
-    ):
+    if not gone:
         logger.warning(
             "record %r was still readable %.1fs after its expiry time",
             workflow_id,
-            seconds + EXPIRY_GRACE_SECONDS,
+            EXPIRY_GRACE_SECONDS,
         )
 
 

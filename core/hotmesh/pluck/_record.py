@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -216,24 +215,26 @@ async def _stored_response(store: Store, app: AppKey, workflow_id: str) -> Any:
 
 
 async def wait_until_gone(
-    store: Store, app: AppKey, workflow_id: str, timeout: float
-) -> bool:
-    """Wait up to ``timeout`` seconds for a record's job to expire.
+    store: Store, app: AppKey, workflow_id: str, *, settle: float, grace: float
+) -> bool | None:
+    """Wait for a finished record's job to expire.
 
-    Returns whether it is gone.
+    The engine sets a finished job's expiry a moment after its status, so
+    a job without one is given ``settle`` seconds to get it. Once it has
+    one, the wait lasts until that time plus ``grace`` seconds.
+
+    Returns True once the job is gone, False if it was still there at the
+    end of the wait, and None if it never got an expiry.
     """
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + settle
     while True:
         state = await read_state(store, app, workflow_id)
         if not state.exists:
             return True
+        seconds = await store.job_ttl(app, workflow_id)
+        if seconds is not None:
+            deadline = max(deadline, loop.time() + seconds + grace)
         if loop.time() >= deadline:
-            return False
-        await asyncio.sleep(min(POLL_SECONDS / 5, max(deadline - loop.time(), 0)))
-
-
-async def seconds_to_expiry(store: Store, app: AppKey, workflow_id: str) -> float:
-    """Return the seconds until a finished record expires; ``inf`` if it never does."""
-    seconds = await store.job_ttl(app, workflow_id)
-    return math.inf if seconds is None else float(seconds)
+            return None if seconds is None else False
+        await asyncio.sleep(POLL_SECONDS / 5)
