@@ -1,0 +1,1 @@
+"""Reliability tests: crashes, restarts, redelivery and hostile input."""

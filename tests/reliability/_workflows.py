@@ -1,0 +1,137 @@
+"""Workflows and activities of the reliability tests.
+
+Worker processes and the test process import this module by the same name,
+so both register the activities under the same qualified names. Every
+activity journals its calls (see :mod:`tests.reliability._journal`). One
+whose name is listed in ``RELIABILITY_STALL`` blocks for an hour after it
+journals its start, so a test can kill its process mid-activity.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from typing import Any
+
+from hotmesh.durable import RetryPolicy, workflow
+from tests.reliability import _journal
+
+STALL_VARIABLE = "RELIABILITY_STALL"
+"""Comma-separated activity names that block once started, in this process."""
+
+STALL_SECONDS = 3600
+
+
+def stall_if_listed(name: str) -> None:
+    """Block this thread for an hour when ``RELIABILITY_STALL`` lists ``name``."""
+    listed = os.environ.get(STALL_VARIABLE, "").split(",")
+    if name in listed or "*" in listed:
+        time.sleep(STALL_SECONDS)
+
+
+def step(journal: str, name: str) -> str:
+    """Journal a call, stall if listed, and return the name in upper case."""
+    _journal.record(journal, "start", name)
+    stall_if_listed(name)
+    _journal.record(journal, "end", name)
+    return name.upper()
+
+
+def flaky(journal: str, name: str, failures: int) -> str:
+    """Fail the first ``failures`` calls for ``name``, counted over all processes."""
+    earlier = _journal.counts(journal, "start")[name]
+    _journal.record(journal, "start", name, call=earlier + 1)
+    if earlier < failures:
+        _journal.record(journal, "raise", name, call=earlier + 1)
+        raise RuntimeError(f"{name} fails on call {earlier + 1} of {failures}")
+    stall_if_listed(name)
+    _journal.record(journal, "end", name, call=earlier + 1)
+    return name.upper()
+
+
+def slow(journal: str, name: str, seconds: float) -> str:
+    """Journal a call, block this worker thread for ``seconds``, and return."""
+    _journal.record(journal, "start", name)
+    time.sleep(seconds)
+    _journal.record(journal, "end", name)
+    return name.upper()
+
+
+async def slow_async(journal: str, name: str, seconds: float) -> str:
+    """Journal a call, wait ``seconds`` on the event loop, and return."""
+    _journal.record(journal, "start", name)
+    await asyncio.sleep(seconds)
+    _journal.record(journal, "end", name)
+    return name.upper()
+
+
+def sized(size: int) -> str:
+    """Return a string of ``size`` characters."""
+    return "x" * size
+
+
+def measure(value: str) -> int:
+    """Return the length of its argument."""
+    return len(value)
+
+
+ONCE = RetryPolicy(maximum_attempts=1)
+RETRIES = RetryPolicy(maximum_attempts=3, backoff_coefficient=1, initial_interval=0.2)
+
+steps = workflow.proxy_activities(activities=[step, flaky, slow], retry_policy=ONCE)
+retried = workflow.proxy_activities(activities=[flaky], retry_policy=RETRIES)
+async_steps = workflow.proxy_activities(activities=[slow_async], retry_policy=ONCE)
+payloads = workflow.proxy_activities(activities=[sized, measure], retry_policy=ONCE)
+
+
+async def one_step(journal: str, name: str) -> str:
+    """Run one activity."""
+    return await steps.step(journal, name)
+
+
+async def retried_step(journal: str, name: str, failures: int) -> str:
+    """Run an activity that fails ``failures`` times, with retries left."""
+    return await retried.flaky(journal, name, failures)
+
+
+async def nap_then_step(journal: str, name: str, seconds: float) -> str:
+    """Sleep, then run one activity."""
+    await workflow.sleep_for(seconds)
+    return await steps.step(journal, name)
+
+
+async def slow_step(journal: str, name: str, seconds: float) -> str:
+    """Run one activity that blocks its worker thread for ``seconds``."""
+    return await steps.slow(journal, name, seconds)
+
+
+async def slow_async_step(journal: str, name: str, seconds: float) -> str:
+    """Run one coroutine activity that waits ``seconds``."""
+    return await async_steps.slow_async(journal, name, seconds)
+
+
+async def big_result(size: int) -> int:
+    """Ask an activity for a result of ``size`` characters."""
+    return len(await payloads.sized(size))
+
+
+async def big_argument(size: int) -> int:
+    """Pass an argument of ``size`` characters to an activity."""
+    return await payloads.measure("x" * size)
+
+
+def workflows() -> dict[str, Any]:
+    """Return every workflow of this module by name, for Worker.create."""
+    return {
+        function.__name__: function
+        for function in (
+            one_step,
+            retried_step,
+            nap_then_step,
+            slow_step,
+            slow_async_step,
+            big_result,
+            big_argument,
+        )
+    }

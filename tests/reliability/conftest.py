@@ -1,0 +1,129 @@
+"""Fixtures of the reliability tests: namespaces, processes, clients, workers.
+
+Every test runs on the matrix backends of ``tests/conftest.py`` through the
+``backend_url`` fixture, or on servers it starts itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hotmesh import HotMesh
+from hotmesh.durable import Client, Connection, Worker
+from hotmesh.store.protocol import AppKey
+from tests.reliability import _workflows
+from tests.reliability._support import (
+    ENGINE,
+    HOTMESH_NAMESPACE,
+    RECLAIM_DELAY_MS,
+    TASK_QUEUE,
+    Processes,
+    StreamProbe,
+)
+
+
+@pytest.fixture
+def namespace() -> str:
+    """Return a Durable namespace no other test uses."""
+    return f"r{secrets.token_hex(4)}"
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Path:
+    """Return the path of the test's journal file (see ``_journal``)."""
+    return tmp_path / "journal.jsonl"
+
+
+@pytest.fixture
+def processes(tmp_path: Path) -> Iterator[Processes]:
+    """Yield a starter of Python processes, all killed after the test."""
+    started = Processes(tmp_path)
+    yield started
+    started.close()
+
+
+class Durable:
+    """Creates clients and workers in one namespace; closes them after a test."""
+
+    def __init__(self, url: str, namespace: str) -> None:
+        self.url = url
+        self.namespace = namespace
+        self.connection = Connection(url=url, engine=ENGINE, activate_delay=0.05)
+        self.clients: list[Client] = []
+        self.workers: list[Worker] = []
+
+    def client(self) -> Client:
+        client = Client(self.connection, namespace=self.namespace)
+        self.clients.append(client)
+        return client
+
+    async def worker(self, **options: Any) -> Worker:
+        """Start a worker of every reliability workflow in this process."""
+        options.setdefault("task_queue", TASK_QUEUE)
+        options.setdefault("workflow", _workflows.workflows())
+        options.setdefault("reclaim_delay_ms", RECLAIM_DELAY_MS)
+        worker = await Worker.create(
+            connection=self.connection, namespace=self.namespace, **options
+        )
+        self.workers.append(worker)
+        return worker
+
+    def app(self) -> AppKey:
+        """Return the app key of the namespace's HotMesh instances."""
+        return AppKey(HOTMESH_NAMESPACE, self.namespace)
+
+    async def close(self) -> None:
+        await asyncio.gather(*(worker.shutdown() for worker in self.workers))
+        await asyncio.gather(*(client.close() for client in self.clients))
+
+
+@pytest.fixture
+async def durable(backend_url: str, namespace: str) -> AsyncIterator[Durable]:
+    """Yield a factory of Durable clients and workers on the test's backend."""
+    helper = Durable(backend_url, namespace)
+    yield helper
+    await helper.close()
+
+
+@pytest.fixture
+async def probe(durable: Durable) -> AsyncIterator[StreamProbe]:
+    """Yield a reader of the consumer groups of the test's namespace."""
+    reader = StreamProbe(durable.url, durable.app())
+    yield reader
+    await reader.close()
+
+
+MeshFactory = Callable[..., Awaitable[HotMesh]]
+"""The ``meshes`` fixture: ``await meshes(app_id, workers, engine=True)``."""
+
+
+@pytest.fixture
+async def meshes(backend_url: str, namespace: str) -> AsyncIterator[MeshFactory]:
+    """Yield a factory of HotMesh instances in the test's namespace.
+
+    Instances get the fast engine options, or no engine with
+    ``engine=False``; all of them are stopped after the test.
+    """
+    started: list[HotMesh] = []
+
+    async def create(
+        app_id: str, workers: Sequence[dict[str, Any]] = (), *, engine: bool = True
+    ) -> HotMesh:
+        instance = await HotMesh.init(
+            app_id=app_id,
+            namespace=namespace,
+            connection=backend_url,
+            engine=dict(ENGINE) if engine else None,
+            workers=list(workers),
+        )
+        started.append(instance)
+        return instance
+
+    yield create
+    await asyncio.gather(*(instance.stop() for instance in started))
