@@ -40,7 +40,7 @@ from hotmesh.pluck._options import (
 )
 from hotmesh.pluck._pluck import DEFAULT_NAMESPACE, Pluck
 from hotmesh.pluck._query import FieldCondition, QueryItem
-from hotmesh.pluck._record import RecordInfo
+from hotmesh.pluck._record import RESPONSE_FIELD, RecordInfo
 from hotmesh.pluck.errors import (
     InvalidOptionsError,
     InvalidTtlError,
@@ -53,6 +53,7 @@ __all__ = [
     "DEFAULT_EXPIRE",
     "DEFAULT_NAMESPACE",
     "INFINITY",
+    "RESPONSE_FIELD",
     "ConnectOptions",
     "ExecOptions",
     "FieldCondition",

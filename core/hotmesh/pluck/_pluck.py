@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from types import TracebackType
@@ -655,10 +656,17 @@ class Pluck:
 
 def _connection_of(connection: Connection | str | object | None) -> Connection:
     if connection is None or isinstance(connection, Connection | str):
-        return Connection.of(connection)
-    # NOTE: Connection.url is typed as a URL, but HotMesh.init passes it on
-    # to open_store, which also takes a client object of an installed backend.
-    return Connection(url=cast(Any, connection))
+        settings = Connection.of(connection)
+    else:
+        # NOTE: Connection.url is typed as a URL, but HotMesh.init passes it
+        # on to open_store, which also takes a client object of a backend.
+        settings = Connection(url=cast(Any, connection))
+    # TODO: keep the engine's job-state cache on once the engine re-reads a
+    # job whose step failed to build from cached fields. Until then a hook
+    # thread can read another engine's stale copy of its job and fail with
+    # "resolved no topic from '{signaler.hook.data.topic}'".
+    engine = {"state_cache": 0, **settings.engine}
+    return dataclasses.replace(settings, engine=engine)
 
 
 def _is_names(values: object) -> bool:
