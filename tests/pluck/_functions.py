@@ -99,7 +99,12 @@ async def unsubscribe(reason: str) -> None:
     await workflow.search().set(newsletter="no", reason=reason)
 
 
-def welcome(name: str) -> str:
-    """Return a welcome; a plain function, counted per run and name."""
-    count(f"welcome:{name}")
+async def welcome(name: str) -> str:
+    """Return a welcome, counted once per call (not per replay) and name."""
+    await workflow.once(count, f"welcome:{name}")
     return f"Welcome, {name}."
+
+
+def shout(name: str) -> str:
+    """Return a greeting in capitals; a plain function."""
+    return f"HELLO, {name.upper()}!"
