@@ -85,25 +85,6 @@ async def test_worker_run_returns_after_shutdown(durable: Durable) -> None:
         _ = worker.mesh
 
 
-async def test_search_finds_workflows_by_fields(durable: Durable) -> None:
-    await durable.worker(workflow=_workflows.signal_waiter)
-    client = durable.client()
-    colors = {"a": "red", "b": "blue", "c": "red"}
-    for name, color in colors.items():
-        await client.workflow.start(
-            workflow_name="signal_waiter",
-            task_queue="tests",
-            args=[f"{durable.namespace}-{name}"],
-            workflow_id=f"{durable.namespace}-{name}",
-            search={"color": color, "size": 3},
-        )
-
-    red = await client.workflow.search({"color": "red", "size": 3})
-
-    assert red == [f"{durable.namespace}-a", f"{durable.namespace}-c"]
-    assert await client.workflow.search({"color": "green"}) == []
-
-
 async def test_export_lists_timeline(durable: Durable) -> None:
     await durable.worker(workflow=_workflows.hello)
     client = durable.client()

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from _servers import BackendServer
 from hotmesh.durable import (
     Client,
     DuplicateWorkflowError,
@@ -23,8 +24,11 @@ from hotmesh.durable import (
     WorkflowNotFoundError,
 )
 from hotmesh.errors import HookNotFoundError
+from hotmesh.hotmesh import HotMesh
+from hotmesh.search import Match, SearchField, SearchIndex
 from hotmesh.store.protocol import INTERRUPTED_BELOW
 from tests.durable import _activities, _workflows
+from tests.durable._searching import search_both_ways
 from tests.durable.conftest import Durable
 from tests.engine.conftest import wait_for
 
@@ -33,6 +37,13 @@ pytestmark = pytest.mark.timeout(90)
 QUICK_RETRIES = RetryPolicy(
     maximum_attempts=4, backoff_coefficient=1, maximum_interval="1 second"
 )
+
+BYE_BYE = SearchIndex(
+    "bye-bye",
+    fields=[SearchField("custom1", "text"), SearchField("custom2", "numeric")],
+    prefixes=["bye-world-"],
+)
+"""The index upstream's goodbye and hook workers declare."""
 
 
 async def send_signal(client: Client, signal_id: str, data: Any) -> None:
@@ -127,14 +138,19 @@ async def test_fatal_activity_error(durable: Durable) -> None:
     assert _activities.calls[f"fatal:stop-retrying-please-{name}"] == 1
 
 
-async def test_goodbye_search_and_hook(durable: Durable) -> None:
+async def test_goodbye_search_and_hook(
+    durable: Durable, backend: BackendServer
+) -> None:
     functions = [_workflows.searcher, _workflows.searcher_hook]
-    await durable.worker(workflow=[*functions, _workflows.child_greeting])
+    await durable.worker(
+        workflow=[*functions, _workflows.child_greeting], search=BYE_BYE
+    )
     client = durable.client()
     handle = await client.workflow.start(
         workflow_name="searcher",
         task_queue="tests",
         args=["HotMesh"],
+        workflow_id=f"bye-world-{HotMesh.guid()}",
         expire=120,
         search={"fred": "flintstone", "barney": "rubble"},
     )
@@ -179,6 +195,13 @@ async def test_goodbye_search_and_hook(durable: Durable) -> None:
     state = await handle.state()
     assert state["done"] is True
     assert state["response"] == result
+    # The index covers the workflow, its child workflow (started by the
+    # hook) and its activity jobs; only the workflow has custom1.
+    found = await search_both_ways(
+        client, backend, [Match("custom1", "durable")], index="bye-bye"
+    )
+    assert found.count == 1
+    assert found.job_ids == [handle.workflow_id]
 
 
 async def test_interrupt_started_child(durable: Durable) -> None:

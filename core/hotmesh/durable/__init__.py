@@ -5,6 +5,9 @@ and waits with ``workflow.sleep_for``, ``workflow.wait_for`` and child
 workflows. Every finished step is stored, so a worker that dies
 mid-workflow loses nothing: the function resumes where it stopped. The
 state machine behind it is a HotMesh app that the library deploys itself.
+Workflows carry search fields (``workflow.search()``); a worker declares
+indexes over them (``Worker.create(search=SearchIndex(...))``, see
+:mod:`hotmesh.search`) and ``client.workflow.search`` queries those.
 
 Example::
 

@@ -119,7 +119,7 @@ class ActivityProxy:
             dimension = execution.dimension
             item = {
                 "marker": f"-proxy{dimension}-{index}-",
-                "job_id": f"{execution.workflow_id}-$activity{dimension}-{index}",
+                "job_id": _app.activity_job_id(execution.workflow_id, dimension, index),
                 "topic": _app.activity_topic(
                     execution.task_queue, execution.workflow_name
                 ),

@@ -93,6 +93,26 @@ def activity_topic(task_queue: str, workflow_name: str) -> str:
     return f"{task_queue}-{workflow_name}-activity"
 
 
+def activity_job_id(workflow_id: str, dimension: str, index: int) -> str:
+    """Return the id of the job that runs one activity call of a workflow."""
+    return f"{workflow_id}-$activity{dimension}-{index}"
+
+
+def collation_job_id(workflow_id: str, dimension: str, index: int, attempt: int) -> str:
+    """Return the id of the job that runs calls awaited together."""
+    job_id = f"{workflow_id}-$collate{dimension}-{index}"
+    return f"{job_id}-{attempt}" if attempt else job_id
+
+
+_HELPER_JOB_ID = re.compile(r"-\$(?:activity|collate)(?:,\d+)*-\d+(?:-\d+)?\Z")
+
+
+def is_workflow_id(job_id: str) -> bool:
+    """Return whether a job of the app is a workflow, not an activity or
+    collation job (see :func:`activity_job_id`, :func:`collation_job_id`)."""
+    return _HELPER_JOB_ID.search(job_id) is None
+
+
 @functools.cache
 def _template() -> str:
     return Path(__file__).with_name("app.yaml").read_text(encoding="utf-8")

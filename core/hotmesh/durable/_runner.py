@@ -22,7 +22,7 @@ import traceback
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from hotmesh.durable._app import require_store
+from hotmesh.durable._app import collation_job_id, require_store
 from hotmesh.durable._context import COLLATE, Execution, Request, bind, marker_key
 from hotmesh.durable.errors import (
     FatalError,
@@ -174,9 +174,9 @@ def _suspend(execution: Execution) -> Response:
             workflow_id=execution.workflow_id,
         )
         return _failed(execution, error)
-    job_id = f"{execution.workflow_id}-$collate{execution.dimension}-{first.index}"
-    if carried:
-        job_id = f"{job_id}-{carried}"
+    job_id = collation_job_id(
+        execution.workflow_id, execution.dimension, first.index, carried
+    )
     return {
         "code": COLLATED,
         "data": {

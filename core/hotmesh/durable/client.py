@@ -8,11 +8,13 @@ from types import TracebackType
 from typing import Any
 
 from hotmesh.durable import _app
+from hotmesh.durable._query import WorkflowQuery, search_workflows
 from hotmesh.durable.errors import DuplicateWorkflowError
 from hotmesh.durable.handle import WorkflowHandle
 from hotmesh.durable.retry import RetryPolicy
-from hotmesh.errors import DuplicateJobError, JobNotFoundError
+from hotmesh.errors import DuplicateJobError
 from hotmesh.hotmesh import HotMesh
+from hotmesh.search import SearchIndex, SearchResult
 
 DEFAULT_EXPIRE_SECONDS = 3600
 """Seconds a finished workflow stays readable when ``start`` sets no ``expire``."""
@@ -171,27 +173,69 @@ class WorkflowClient:
         topic = _app.hook_topic(self._client.namespace)
         return await mesh.hook(topic, payload, "pending", 202)
 
-    async def search(self, query: Mapping[str, Any], *, limit: int = 1000) -> list[str]:
-        """Return the ids of workflows whose search fields equal every value given.
+    async def search(
+        self,
+        query: WorkflowQuery = (),
+        *,
+        index: SearchIndex | str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        return_fields: Sequence[str] = (),
+        count: bool = False,
+    ) -> SearchResult:
+        """Return the workflows whose search fields match a query, by id.
 
-        Values compare as text. Up to ``limit`` jobs of the namespace are
-        read one after another, so a search costs a round trip per job.
+        ``query`` is a dict of field values that must all match, a list of
+        conditions from :mod:`hotmesh.search` (``Equals``, ``NotEquals``,
+        ``Range``, ``Match``, ``Not``) that must all hold, or a whole
+        :class:`~hotmesh.search.SearchQuery`, which then carries every
+        other option too. Conditions name the fields of the index. A dict
+        value matches as ``Equals``: one of a tag field's tags, a numeric
+        field's number, every word of a text field. Results hold workflows
+        (child workflows included), never the jobs that run their
+        activities. Example::
+
+            found = await client.workflow.search(
+                [Match("custom1", "durable"), Range("custom2", low=50)],
+                index="bye-bye",
+                return_fields=["custom1"],
+            )
+            found.count, found.job_ids, found.rows[0].fields
+
+        Args:
+            query: The conditions; none matches every workflow of the index.
+            index: The search index (declared by a worker with
+                ``Worker.create(search=...)``) or its name; default the
+                namespace's only index.
+            limit: Maximum number of rows; None returns every match.
+            offset: Matches skipped before the first row.
+            return_fields: Search fields each row carries, when set.
+            count: Return only the count, with no rows.
+
+        Returns:
+            A :class:`~hotmesh.search.SearchResult`: the number of matches,
+            and rows of workflow id (``row.job_id``) and requested fields,
+            ordered by workflow id. ``indexed`` is true when the server's
+            search index ran the query. Without one the namespace's jobs
+            are scanned, with the same result.
+
+        Raises:
+            ConfigurationError: The index does not exist (or ``index`` is
+                left out and the namespace has not exactly one), or a
+                condition names a field the index lacks or does not fit
+                its type.
         """
         mesh = await self._client.mesh()
-        store = _app.require_store(mesh)
-        names = list(query)
-        expected = [str(query[name]) for name in names]
-        found = []
-        for job_id in sorted(await store.find_jobs(mesh.app, "*", limit)):
-            if "$" in job_id:
-                continue
-            try:
-                values = await mesh.get_query_state(job_id, names)
-            except JobNotFoundError:
-                continue
-            if [values.get(name) for name in names] == expected:
-                found.append(job_id)
-        return found
+        return await search_workflows(
+            _app.require_store(mesh),
+            mesh.app,
+            query,
+            index=index,
+            limit=limit,
+            offset=offset,
+            return_fields=return_fields,
+            count=count,
+        )
 
 
 def _name_of(workflow: str | Callable[..., Any]) -> str:

@@ -13,11 +13,13 @@ from hotmesh.durable import _app
 from hotmesh.durable._activities import Activities, ActivityFunction, register
 from hotmesh.durable._activities import run_activity as _run_activity
 from hotmesh.durable._context import Execution
+from hotmesh.durable._query import check_indexes
 from hotmesh.durable._runner import Response, WorkflowFunction, run_request
 from hotmesh.durable.retry import RetryPolicy
 from hotmesh.engine.worker import WorkerCallback
 from hotmesh.errors import ConfigurationError
 from hotmesh.hotmesh import HotMesh, WorkerConfig
+from hotmesh.search import SearchIndex
 
 logger = logging.getLogger(__name__)
 
@@ -61,12 +63,14 @@ class Worker:
         workflows: dict[str, WorkflowFunction],
         activities: dict[str, ActivityFunction],
         run_timeout: float,
+        search: tuple[SearchIndex, ...] = (),
     ) -> None:
         self.task_queue = task_queue
         self.namespace = namespace
         self.workflows = workflows
         self.activities = activities
         self.run_timeout = run_timeout
+        self.search = search
         self._mesh: HotMesh | None = None
         self._ready = asyncio.Event()
         self._stopped = asyncio.Event()
@@ -83,6 +87,7 @@ class Worker:
         concurrency: int = 10,
         reclaim_delay_ms: int | None = None,
         run_timeout: float = DEFAULT_RUN_TIMEOUT,
+        search: SearchIndex | Sequence[SearchIndex] | None = None,
     ) -> Worker:
         """Start a worker for the workflows of a task queue.
 
@@ -100,6 +105,23 @@ class Worker:
                 Activities that run longer than this run twice.
             run_timeout: Seconds one run of a workflow function may take
                 before it counts as a retryable failure.
+            search: Search indexes over the namespace's workflows, from
+                :mod:`hotmesh.search`, that ``client.workflow.search``
+                queries. Each covers the workflows whose ids start with one
+                of its prefixes, and its fields are the names that
+                ``workflow.search()`` and ``start(search=...)`` set. The
+                worker creates them as it starts; creating an index that
+                exists with the same definition changes nothing, and a
+                different definition replaces it. Example::
+
+                    SearchIndex(
+                        "bye-bye",
+                        fields=[
+                            SearchField("custom1", "text"),
+                            SearchField("custom2", "numeric"),
+                        ],
+                        prefixes=["bye-world-"],
+                    )
         """
         settings = _app.Connection.of(connection)
         worker = cls(
@@ -108,9 +130,18 @@ class Worker:
             _workflows(workflow),
             register(activities),
             run_timeout,
+            check_indexes(search),
         )
         configs = worker._configs(concurrency, reclaim_delay_ms)
-        worker._mesh = await _app.open_mesh(settings, namespace, configs)
+        mesh = await _app.open_mesh(settings, namespace, configs)
+        try:
+            store = _app.require_store(mesh)
+            for index in worker.search:
+                await store.create_search_index(mesh.app, index)
+        except BaseException:
+            await mesh.stop()
+            raise
+        worker._mesh = mesh
         worker._ready.set()
         logger.info(
             "Durable worker for task queue %r started: workflows %s",
