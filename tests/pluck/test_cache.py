@@ -29,7 +29,7 @@ async def welcome(pluck: Pluck) -> Pluck:
 
 
 async def call(pluck: Pluck, name: str, **options: Any) -> Any:
-    return await pluck.exec(entity="welcome", args=[name], options=options)  # type: ignore[arg-type]
+    return await pluck.exec(entity="welcome", args=[name], options=options)
 
 
 async def test_second_call_hits_cache(welcome: Pluck, namespace: str) -> None:

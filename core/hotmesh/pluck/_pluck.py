@@ -18,6 +18,7 @@ from hotmesh.pluck._entity import (
     register_entity,
     registered_task_queue,
 )
+from hotmesh.pluck._find import find_records
 from hotmesh.pluck._ids import check_entity, check_id, mint_guid
 from hotmesh.pluck._options import (
     ConnectOptions,
@@ -31,7 +32,7 @@ from hotmesh.pluck._options import (
 from hotmesh.pluck._query import QueryItem, to_conditions
 from hotmesh.pluck._record import RecordInfo, not_found, read_info, require_store
 from hotmesh.pluck.errors import InvalidOptionsError, UnknownEntityError
-from hotmesh.search import SearchIndex, SearchQuery, SearchResult
+from hotmesh.search import SearchIndex, SearchResult
 
 logger = logging.getLogger(__name__)
 
@@ -604,7 +605,8 @@ class Pluck:
 
         The index must exist in the namespace (see
         :meth:`create_search_index`). The server's index answers where
-        there is one; elsewhere a scan returns the same result.
+        there is one; elsewhere a scan returns the same result. Jobs that
+        records start for themselves (ids with ``$``) are never returned.
 
         Raises:
             InvalidOptionsError: A condition is malformed.
@@ -617,16 +619,17 @@ class Pluck:
             raise InvalidOptionsError(
                 f"return_fields {return_fields!r} are invalid: give field names"
             )
-        search = SearchQuery(
-            name,
-            to_conditions(query),
-            limit=limit,
-            offset=offset,
-            return_fields=list(return_fields),
-            count_only=count,
-        )
+        conditions = to_conditions(query)
         mesh = await self.mesh(namespace)
-        result = await require_store(mesh).search_jobs(mesh.app, search)
+        result = await find_records(
+            require_store(mesh),
+            mesh.app,
+            name,
+            conditions,
+            return_fields=[] if count else list(return_fields),
+            limit=0 if count else limit,
+            offset=0 if count else offset,
+        )
         return result.count if count else result
 
     # -- the mesh -------------------------------------------------------------
