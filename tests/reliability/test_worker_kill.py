@@ -198,25 +198,27 @@ async def kill_each_delivery(
     journal: Path,
     name: str,
     topic: str,
+    *,
+    calls_before: int,
 ) -> list[Delivery]:
     """Kill the process running activity ``name`` at each delivery, in turn.
 
     Every worker process stalls in the activity, and a live one reclaims
-    the request once the killed one's lease lapses.
+    the request once the killed one's lease lapses. The first stalled
+    delivery is call ``calls_before + 1`` of the activity.
     """
     by_pid = {process.pid: process for process in workers}
     seen: list[Delivery] = []
     for count in range(1, len(workers) + 1):
 
         async def running(count: int = count) -> Delivery | None:
-            pending = await probe.pending(topic, WORKER_GROUP)
             pids = _journal.pids(journal, "start", name)
-            if len(pending) != 1 or pending[0].deliveries != count or not pids:
-                return None
-            if by_pid[pids[-1]].poll() is not None:
+            pending = await probe.pending(topic, WORKER_GROUP)
+            if len(pids) != calls_before + count or len(pending) != 1:
                 return None
             request = await probe.payload(topic, pending[0].message_id)
-            return Delivery(count, int(request["data"]["attempt"]), pids[-1])
+            attempt = int(request["data"]["attempt"])
+            return Delivery(pending[0].deliveries, attempt, pids[-1])
 
         delivery = await wait_for(running, timeout=30, what=f"delivery {count}")
         seen.append(delivery)
@@ -256,7 +258,9 @@ async def test_killed_retry_redelivered(
     )
     topic = activity_topic(TASK_QUEUE, "retried_step")
 
-    seen = await kill_each_delivery(processes, probe, workers, journal, "flaky", topic)
+    seen = await kill_each_delivery(
+        processes, probe, workers, journal, "flaky", topic, calls_before=1
+    )
     await durable.worker()
     result = await handle.result(timeout=30)
 
@@ -291,7 +295,9 @@ async def test_killed_every_delivery_fails(
     )
     topic = activity_topic(TASK_QUEUE, "retried_step")
 
-    seen = await kill_each_delivery(processes, probe, workers, journal, "flaky", topic)
+    seen = await kill_each_delivery(
+        processes, probe, workers, journal, "flaky", topic, calls_before=1
+    )
     await durable.worker()
     with pytest.raises(DurableError) as caught:
         await handle.result(timeout=30)
