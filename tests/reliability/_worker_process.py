@@ -1,7 +1,7 @@
 """A Durable worker process that reliability tests kill with SIGKILL.
 
 Usage: ``python _worker_process.py URL NAMESPACE [--concurrency N]
-[--graceful]``. It serves every workflow of
+[--reclaim-delay-ms MS] [--graceful]``. It serves every workflow of
 :mod:`tests.reliability._workflows` on task queue ``reliability`` and
 prints ``ready <consumer name>`` once it consumes its streams. With
 ``--graceful``, SIGTERM starts a shutdown that waits for the activities in
@@ -27,7 +27,7 @@ async def main(arguments: argparse.Namespace) -> None:
         task_queue=TASK_QUEUE,
         workflow=_workflows.workflows(),
         concurrency=arguments.concurrency,
-        reclaim_delay_ms=RECLAIM_DELAY_MS,
+        reclaim_delay_ms=arguments.reclaim_delay_ms,
     )
     if arguments.graceful:
         loop = asyncio.get_running_loop()
@@ -46,5 +46,6 @@ if __name__ == "__main__":
     parser.add_argument("url")
     parser.add_argument("namespace")
     parser.add_argument("--concurrency", type=int, default=10)
+    parser.add_argument("--reclaim-delay-ms", type=int, default=RECLAIM_DELAY_MS)
     parser.add_argument("--graceful", action="store_true")
     asyncio.run(main(parser.parse_args()))

@@ -9,7 +9,6 @@ journals its start, so a test can kill its process mid-activity.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
 from typing import Any
@@ -58,10 +57,10 @@ def slow(journal: str, name: str, seconds: float) -> str:
     return name.upper()
 
 
-async def slow_async(journal: str, name: str, seconds: float) -> str:
-    """Journal a call, wait ``seconds`` on the event loop, and return."""
+async def slow_blocking(journal: str, name: str, seconds: float) -> str:
+    """Journal a call, block the worker's event loop for ``seconds``, and return."""
     _journal.record(journal, "start", name)
-    await asyncio.sleep(seconds)
+    time.sleep(seconds)
     _journal.record(journal, "end", name)
     return name.upper()
 
@@ -81,7 +80,7 @@ RETRIES = RetryPolicy(maximum_attempts=3, backoff_coefficient=1, initial_interva
 
 steps = workflow.proxy_activities(activities=[step, flaky, slow], retry_policy=ONCE)
 retried = workflow.proxy_activities(activities=[flaky], retry_policy=RETRIES)
-async_steps = workflow.proxy_activities(activities=[slow_async], retry_policy=ONCE)
+blocking = workflow.proxy_activities(activities=[slow_blocking], retry_policy=ONCE)
 payloads = workflow.proxy_activities(activities=[sized, measure], retry_policy=ONCE)
 
 
@@ -106,9 +105,9 @@ async def slow_step(journal: str, name: str, seconds: float) -> str:
     return await steps.slow(journal, name, seconds)
 
 
-async def slow_async_step(journal: str, name: str, seconds: float) -> str:
-    """Run one coroutine activity that waits ``seconds``."""
-    return await async_steps.slow_async(journal, name, seconds)
+async def slow_blocking_step(journal: str, name: str, seconds: float) -> str:
+    """Run one coroutine activity that blocks its event loop for ``seconds``."""
+    return await blocking.slow_blocking(journal, name, seconds)
 
 
 async def big_result(size: int) -> int:
@@ -130,7 +129,7 @@ def workflows() -> dict[str, Any]:
             retried_step,
             nap_then_step,
             slow_step,
-            slow_async_step,
+            slow_blocking_step,
             big_result,
             big_argument,
         )
