@@ -31,7 +31,7 @@ def count(name: str) -> None:
 
 
 def send_newsletter(email: str, index: int) -> int:
-    """Pretend to send a newsletter; return its index."""
+    """Pretend to send a newsletter and return its index."""
     return index
 
 
@@ -106,5 +106,5 @@ async def welcome(name: str) -> str:
 
 
 def shout(name: str) -> str:
-    """Return a greeting in capitals; a plain function."""
+    """Return a greeting in capitals, from a plain (not async) function."""
     return f"HELLO, {name.upper()}!"

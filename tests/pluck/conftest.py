@@ -34,7 +34,7 @@ def connection(backend_url: str) -> Connection:
 
 @pytest.fixture
 async def pluck(connection: Connection, namespace: str) -> AsyncIterator[Pluck]:
-    """Yield a Pluck instance in the test's namespace; shut down afterwards."""
+    """Yield a Pluck instance in the test's namespace and shut it down afterwards."""
     instance = Pluck(connection, namespace=namespace, search=GREETING_INDEX)
     yield instance
     await instance.shutdown()

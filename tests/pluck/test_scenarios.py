@@ -1,6 +1,6 @@
 """Upstream Pluck's test scenarios, with the outcomes they assert.
 
-Upstream runs them in order against one database; here each test connects
+Upstream runs them in order against one database. Here each test connects
 the functions it needs in its own namespace, so the tests run alone.
 """
 

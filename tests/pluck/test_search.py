@@ -90,7 +90,7 @@ async def profile(name: str) -> str:
 
 @pytest.fixture
 async def users(pluck: Pluck, backend: BackendServer) -> AsyncIterator[Pluck]:
-    """Create the records, then the index; wait until the index is built."""
+    """Create the records, then the index, and wait until the index is built."""
     await pluck.connect(entity="user", target=profile)
     for name, data in RECORDS.items():
         await pluck.exec(
@@ -141,8 +141,8 @@ async def test_index_and_scan_agree(
     assert chosen.count == by_scan.count
     for row in chosen.rows:
         name = row.job_id.removeprefix("user-")
-        wanted = {key: RECORDS[name][key] for key in fields if key in RECORDS[name]}
-        assert row.fields == wanted
+        stored = RECORDS[name]
+        assert row.fields == {key: stored[key] for key in fields if key in stored}
 
 
 async def test_count_matches_rows(users: Pluck) -> None:

@@ -72,7 +72,7 @@ class Case:
 
 @st.composite
 def records(draw: st.DrawFn) -> dict[str, dict[str, str]]:
-    """Draw records by name; some also get a job of their own with fields."""
+    """Draw records by name, some with a started job that has their fields."""
     found: dict[str, dict[str, str]] = {}
     for name in draw(st.lists(names, min_size=2, max_size=6, unique=True)):
         fields: dict[str, str] = {}

@@ -9,8 +9,8 @@ Each term becomes a call of the ``greeting`` function with ttl
 response and its search fields. A second run finds the records alive and
 prints their stored responses without running the function again.
 
-Where the server has the RediSearch module, the search runs on its index;
-elsewhere it scans the records. The printed lines are the same.
+Where the server has the RediSearch module, the search runs on its index.
+Elsewhere it scans the records, and the printed lines are the same.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         help="ids of the records to create (default: cat dog mouse)",
     )
     parser.add_argument(
-        "--url", help="store URL; default: the configured or embedded server"
+        "--url", help="store URL (default: the configured or embedded server)"
     )
     parser.add_argument(
         "--namespace",

@@ -6,7 +6,7 @@ workflow whose job, the *record* ``<entity>-<id>``, keeps the response and
 search fields:
 
 * with an ``id`` and a ``ttl``, later calls with that id return the stored
-  response until the ttl passes, and ``flush`` forgets it;
+  response until the ttl passes, and ``flush`` removes the record.
 * with ``ttl="infinity"`` the record stays alive until ``flush``: its
   fields can be read and written, searched, and changed by hooks.
 
@@ -29,6 +29,7 @@ Example::
 """
 
 from hotmesh.pluck import workflow
+from hotmesh.pluck._base import DEFAULT_NAMESPACE
 from hotmesh.pluck._options import (
     DEFAULT_EXPIRE,
     INFINITY,
@@ -38,7 +39,7 @@ from hotmesh.pluck._options import (
     SearchData,
     Ttl,
 )
-from hotmesh.pluck._pluck import DEFAULT_NAMESPACE, Pluck
+from hotmesh.pluck._pluck import Pluck
 from hotmesh.pluck._query import FieldCondition, QueryItem
 from hotmesh.pluck._record import RESPONSE_FIELD, RecordInfo
 from hotmesh.pluck.errors import (

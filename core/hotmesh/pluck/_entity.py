@@ -8,8 +8,8 @@ the ttl is ``"infinity"``. While it lives, the record keeps its search
 fields and takes hooks.
 
 The last argument of a call made through Pluck is a marker such as
-``{"$type": "exec", "ttl": 60}``; the workflow removes it before calling
-the function.
+``{"$type": "exec", "ttl": 60}``, and the workflow removes it before
+calling the function.
 """
 
 from __future__ import annotations

@@ -2,11 +2,11 @@
 
 A call with an ``id`` first reads the record ``<entity>-<id>``:
 
-* running with a stored response: the cached answer, returned at once;
+* running with a stored response: the cached response, returned at once.
 * running without one: another caller's call is in progress, so this one
-  waits for its response;
+  waits for its response.
 * finished: the ttl passed or the record was flushed, so the call waits
-  for the old job to expire (about a second) and runs the function again;
+  for the old job to expire (about a second) and runs the function again.
 * missing: the call starts the entity's workflow.
 
 Two callers that start the same id at once both end up waiting for the
@@ -66,7 +66,7 @@ async def execute(
 ) -> Any:
     """Return the response of a call, from the record cache or a new run.
 
-    ``task_queue`` returns the entity's task queue; it is awaited only
+    ``task_queue`` returns the entity's task queue. It is awaited only
     when a workflow must start.
     """
     mesh = await client.mesh()
@@ -104,7 +104,7 @@ async def execute(
         return await await_response(store, mesh.app, handle)
     raise DuplicateWorkflowError(
         f"record {workflow_id!r} was taken by other callers {START_ATTEMPTS} "
-        "times while this call tried to start it; retry the call",
+        "times while this call tried to start it. Retry the call",
         workflow_id=workflow_id,
     )
 
@@ -116,20 +116,20 @@ async def wait_for_expiry(store: Store, app: AppKey, workflow_id: str) -> None:
         DuplicateWorkflowError: The job is kept without expiry, so the id
             stays taken.
     """
-    gone = await wait_until_gone(
+    expired = await wait_until_gone(
         store,
         app,
         workflow_id,
         settle=EXPIRY_SETTLE_SECONDS,
         grace=EXPIRY_GRACE_SECONDS,
     )
-    if gone is None:
+    if expired is None:
         raise DuplicateWorkflowError(
             f"record {workflow_id!r} finished and is kept without expiry, so its "
-            "id cannot run again; flush it or use another id",
+            "id cannot run again. Flush it or use another id",
             workflow_id=workflow_id,
         )
-    if not gone:
+    if not expired:
         logger.warning(
             "record %r was still readable %.1fs after its expiry time",
             workflow_id,

@@ -1,6 +1,7 @@
-"""``find_where``: a search over records, leaving out the jobs they start.
+"""Pluck's search methods: indexes, ``find_where`` and the key scan.
 
-An index covers every job whose id starts with one of its prefixes, so an
+``find_where`` leaves out the jobs that records start for themselves. An
+index covers every job whose id starts with one of its prefixes, so an
 index on ``greeting`` also covers the jobs a record's workflow starts for
 itself, such as ``greeting-ann-$activity-2``. Those have no search fields,
 so a negation or an empty query would match them. Record ids never contain
@@ -12,9 +13,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import Literal, overload
 
+from hotmesh.pluck._base import PluckBase, is_names
+from hotmesh.pluck._query import QueryItem, to_conditions
+from hotmesh.pluck._record import require_store
 from hotmesh.pluck.errors import InvalidOptionsError
-from hotmesh.search import Condition, SearchQuery, SearchResult, SearchRow
+from hotmesh.search import (
+    Condition,
+    SearchIndex,
+    SearchQuery,
+    SearchResult,
+    SearchRow,
+)
 from hotmesh.store.protocol import AppKey, Store
 
 
@@ -36,7 +47,7 @@ async def find_records(
     """Return the records that meet every condition, ordered by id.
 
     ``count`` is the number of matching records before ``offset`` and
-    ``limit``; rows carry the ``return_fields`` each record has.
+    ``limit``, and rows carry the ``return_fields`` each record has.
     """
     _check_page(limit, offset)
     matches = await store.search_jobs(app, SearchQuery(index_name, conditions))
@@ -86,3 +97,132 @@ def _check_page(limit: int | None, offset: int) -> None:
         )
     if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
         raise InvalidOptionsError(f"offset {offset!r} is invalid: give 0 or more")
+
+
+class FindMethods(PluckBase):
+    """Search indexes of a namespace and the searches over its records."""
+
+    async def find_jobs(
+        self, match: str = "*", *, limit: int = 1000, namespace: str | None = None
+    ) -> list[str]:
+        """Return up to ``limit`` job ids of a namespace matching a glob, sorted.
+
+        This scans keys, so it lists every job, records and the jobs their
+        workflows started alike.
+        """
+        if not isinstance(match, str) or not match:
+            raise InvalidOptionsError(f"match {match!r} is invalid: give a glob")
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise InvalidOptionsError(f"limit {limit!r} is invalid: give 1 or more")
+        mesh = await self.mesh(namespace)
+        found = await require_store(mesh).find_jobs(mesh.app, match, limit)
+        return sorted(found)
+
+    def _index(self, index: SearchIndex | str | None) -> SearchIndex | str:
+        chosen = index if index is not None else self.search
+        if chosen is None:
+            raise InvalidOptionsError(
+                "no search index: pass index=... or create Pluck(search=...)"
+            )
+        if not isinstance(chosen, SearchIndex | str):
+            raise InvalidOptionsError(
+                f"index {chosen!r} is invalid: give a SearchIndex or its name"
+            )
+        return chosen
+
+    async def create_search_index(
+        self, index: SearchIndex | None = None, *, namespace: str | None = None
+    ) -> None:
+        """Create a search index over a namespace's records.
+
+        Where the server has the RediSearch module this also creates its
+        index. Elsewhere queries scan the records and return the same
+        results.
+        """
+        chosen = self._index(index)
+        if not isinstance(chosen, SearchIndex):
+            raise InvalidOptionsError(
+                f"index {chosen!r} is a name: give the SearchIndex to create"
+            )
+        mesh = await self.mesh(namespace)
+        await require_store(mesh).create_search_index(mesh.app, chosen)
+
+    async def list_search_indexes(self, *, namespace: str | None = None) -> list[str]:
+        """Return the names of a namespace's search indexes, sorted."""
+        mesh = await self.mesh(namespace)
+        return await require_store(mesh).list_search_indexes(mesh.app)
+
+    @overload
+    async def find_where(
+        self,
+        query: Sequence[QueryItem] = ...,
+        *,
+        index: SearchIndex | str | None = ...,
+        return_fields: Sequence[str] = ...,
+        limit: int | None = ...,
+        offset: int = ...,
+        count: Literal[False] = ...,
+        namespace: str | None = ...,
+    ) -> SearchResult: ...
+
+    @overload
+    async def find_where(
+        self,
+        query: Sequence[QueryItem] = ...,
+        *,
+        index: SearchIndex | str | None = ...,
+        return_fields: Sequence[str] = ...,
+        limit: int | None = ...,
+        offset: int = ...,
+        count: Literal[True],
+        namespace: str | None = ...,
+    ) -> int: ...
+
+    async def find_where(
+        self,
+        query: Sequence[QueryItem] = (),
+        *,
+        index: SearchIndex | str | None = None,
+        return_fields: Sequence[str] = (),
+        limit: int | None = None,
+        offset: int = 0,
+        count: bool = False,
+        namespace: str | None = None,
+    ) -> SearchResult | int:
+        """Return the records that meet every condition, ordered by id.
+
+        Conditions are search-layer conditions (:class:`~hotmesh.search.Equals`
+        and others) or dictionaries such as ``{"field": "plan", "is": "=",
+        "value": "pro"}`` (see :mod:`hotmesh.pluck._query` for operators).
+        ``limit`` and ``offset`` select a page, ``return_fields`` the values
+        each row carries. With ``count=True`` return only the number of
+        matches.
+
+        The index must exist in the namespace (see
+        :meth:`create_search_index`). The server's index runs the query
+        where there is one, and elsewhere a scan returns the same result. Jobs that
+        records start for themselves (ids with ``$``) are never returned.
+
+        Raises:
+            InvalidOptionsError: A condition is malformed.
+            ConfigurationError: The index does not exist, or a condition
+                names a field it lacks or does not fit the field's type.
+        """
+        chosen = self._index(index)
+        name = chosen if isinstance(chosen, str) else chosen.name
+        if not is_names(return_fields):
+            raise InvalidOptionsError(
+                f"return_fields {return_fields!r} are invalid: give field names"
+            )
+        conditions = to_conditions(query)
+        mesh = await self.mesh(namespace)
+        result = await find_records(
+            require_store(mesh),
+            mesh.app,
+            name,
+            conditions,
+            return_fields=[] if count else list(return_fields),
+            limit=0 if count else limit,
+            offset=0 if count else offset,
+        )
+        return result.count if count else result

@@ -95,7 +95,7 @@ class ExecSettings:
     signal_in: bool = True
 
     def call_marker(self) -> dict[str, Any]:
-        """Return the last argument that tells the entity's workflow how it runs."""
+        """Return the last argument of the call: the ttl the entity's workflow keeps."""
         marker: dict[str, Any] = {"$type": "exec"}
         if self.ttl is not None:
             marker["ttl"] = INFINITY if math.isinf(self.ttl) else self.ttl
@@ -136,7 +136,7 @@ def parse_ttl(value: object) -> float:
         seconds = to_seconds(value)  # type: ignore[arg-type]
     except InvalidDurationError as exc:
         raise InvalidTtlError(
-            f"ttl {value!r} is invalid: {exc}; or pass 'infinity'"
+            f"ttl {value!r} is invalid: give 'infinity' or a duration ({exc})"
         ) from exc
     if seconds <= 0:
         raise InvalidTtlError(
@@ -182,8 +182,8 @@ def parse_connect_options(options: Mapping[str, Any] | None) -> ConnectSettings:
     ttl = values.get("ttl")
     if ttl is not None and not math.isinf(parse_ttl(ttl)):
         raise InvalidTtlError(
-            f"connect ttl {ttl!r} is invalid: connect takes only 'infinity'; "
-            "give a duration to exec instead"
+            f"connect ttl {ttl!r} is invalid: connect takes only 'infinity', "
+            "so give a duration to exec instead"
         )
     search = values.get("search")
     if search is not None and not isinstance(search, SearchIndex):
@@ -231,8 +231,8 @@ def _checked_mapping(
     unknown = sorted(str(key) for key in options if key not in known)
     if unknown:
         raise InvalidOptionsError(
-            f"unknown {call} options: {', '.join(map(repr, unknown))}; "
-            f"known options: {', '.join(sorted(known))}"
+            f"unknown {call} options: {', '.join(map(repr, unknown))} "
+            f"(known options: {', '.join(sorted(known))})"
         )
     return options
 

@@ -10,7 +10,7 @@ an index field, an operator and a value:
 * ``[]``: the numeric field lies between the two values of a list, both
   included.
 
-NOTE: upstream Pluck read ``<`` and ``>`` as inclusive bounds; here they
+NOTE: upstream Pluck read ``<`` and ``>`` as inclusive bounds. Here they
 are strict, and ``<=`` and ``>=`` include the bound.
 """
 
@@ -66,7 +66,7 @@ def _condition(item: object) -> Condition:
     if operator in (">", ">="):
         return Range(name, low=_number(item, value), low_inclusive=operator == ">=")
     raise InvalidOptionsError(
-        f"condition {item!r} has an unknown operator {operator!r}; "
+        f"condition {item!r} has an unknown operator {operator!r}: "
         f"use one of {', '.join(OPERATORS)}"
     )
 

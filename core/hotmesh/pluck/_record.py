@@ -3,9 +3,9 @@
 When a call with a ttl returns, the entity's workflow writes the response
 to :data:`RESPONSE_FIELD` of its job and publishes a notice on
 :func:`response_channel`, then keeps running (sleeping for the ttl, or
-waiting for the flush signal). While it runs, that stored response is the
-cached answer. A finished record is past its ttl, or was flushed: it
-answers nothing and stays only until its job expires.
+waiting for the flush signal). While it runs, calls with its id return
+that stored response. A finished record is past its ttl or was flushed, so
+calls run the function again once its job has expired.
 """
 
 from __future__ import annotations
@@ -69,7 +69,8 @@ class RecordState:
 
 @dataclass(frozen=True)
 class RecordInfo:
-    """What :meth:`Pluck.info <hotmesh.pluck.Pluck.info>` returns about a record.
+    """Status and response of a record, as :meth:`Pluck.info
+    <hotmesh.pluck.Pluck.info>` returns them.
 
     Attributes:
         workflow_id: The record's id, ``<entity>-<id>``.
@@ -115,7 +116,7 @@ async def read_state(store: Store, app: AppKey, workflow_id: str) -> RecordState
 
 
 async def store_response(mesh: HotMesh, workflow_id: str, response: Any) -> None:
-    """Write a record's response once and announce it; later calls change nothing."""
+    """Write a record's response and announce it, unless it is already stored."""
     try:
         value = json.dumps(response)
     except (TypeError, ValueError) as exc:
@@ -177,7 +178,7 @@ async def await_response(store: Store, app: AppKey, handle: WorkflowHandle) -> A
     Returns the stored response, else the workflow's result.
 
     Raises:
-        DurableError: The workflow failed; see ``WorkflowHandle.result``.
+        DurableError: The workflow failed (see ``WorkflowHandle.result``).
     """
     stored = asyncio.ensure_future(_stored_response(store, app, handle.workflow_id))
     finished = asyncio.ensure_future(handle.result())

@@ -84,7 +84,7 @@ async def read_fields(
 async def write_fields(
     store: Store, app: AppKey, workflow_id: str, data: Mapping[str, Any]
 ) -> int:
-    """Set search fields (values as text); return how many were new."""
+    """Set search fields (values as text) and count the new ones."""
     if not isinstance(data, Mapping):
         raise InvalidOptionsError(
             f"data {data!r} is invalid: give a dict of field names to values"
@@ -101,7 +101,7 @@ async def write_fields(
 async def increment_field(
     store: Store, app: AppKey, workflow_id: str, name: str, amount: float
 ) -> float:
-    """Add ``amount`` to a numeric search field (0 when unset); return the sum."""
+    """Add ``amount`` to a numeric search field (0 when unset) and return the sum."""
     target = field_name(name)
     if isinstance(amount, bool) or not isinstance(amount, int | float):
         raise InvalidOptionsError(f"amount {amount!r} is invalid: give a number")
@@ -118,7 +118,7 @@ async def increment_field(
 async def delete_fields(
     store: Store, app: AppKey, workflow_id: str, names: Sequence[str]
 ) -> int:
-    """Remove search fields; return how many existed."""
+    """Remove search fields and count those that existed."""
     targets = field_names(names)
 
     def plan(current: Sequence[str | None]) -> tuple[Any, Mapping[str, str], list[str]]:
@@ -135,7 +135,7 @@ def _number(text: str | None, name: str, workflow_id: str) -> float:
         return float(text)
     except ValueError:
         raise PluckError(
-            f"field {name!r} of record {workflow_id!r} holds {text!r}, "
+            f"field {name!r} of record {workflow_id!r} contains {text!r}, "
             "which is not a number"
         ) from None
 
@@ -168,7 +168,7 @@ async def _write(
             raise not_found(workflow_id, app.app_id)
     raise PluckError(
         f"write to record {workflow_id!r} kept conflicting with other writers "
-        f"after {MAX_WRITE_ATTEMPTS} attempts; retry it"
+        f"after {MAX_WRITE_ATTEMPTS} attempts, so retry it"
     )
 
 

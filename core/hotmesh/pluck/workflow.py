@@ -77,7 +77,7 @@ async def exec_child(
 ) -> Any:
     """Call a connected function as a child workflow and return its response.
 
-    With ``record_id`` the child's id is ``<entity>-<record_id>``; by
+    With ``record_id`` the child's id is ``<entity>-<record_id>``, and by
     default Durable derives one from this workflow's id. A child never
     keeps its record after it returns, whatever its ``connect`` ttl.
     """
@@ -100,7 +100,7 @@ async def start_child(
     task_queue: str | None = None,
     retry_policy: RetryPolicy | None = None,
 ) -> str:
-    """Start a connected function as a child workflow; return its id."""
+    """Start a connected function as a child workflow and return its id."""
     check_entity(entity)
     return await _durable.start_child(
         entity,
