@@ -15,7 +15,10 @@ from hotmesh.durable import RetryPolicy
 from hotmesh.pluck import workflow
 
 calls: Counter[str] = Counter()
-"""Runs of the connected functions, by ``"<namespace>:<function>"``."""
+"""Calls of ``welcome``, by ``"<namespace>:welcome:<name>"``."""
+
+sent: Counter[tuple[str, int]] = Counter()
+"""Runs of the ``send_newsletter`` activity, by email and index."""
 
 failures: Counter[str] = Counter()
 """Errors ``greeting`` raised on purpose, by namespace."""
@@ -26,12 +29,13 @@ QUICK_RETRIES = RetryPolicy(
 
 
 def count(name: str) -> None:
-    """Count one run of a connected function in its namespace."""
+    """Count one call in the running workflow's namespace."""
     calls[f"{workflow.get_context().namespace}:{name}"] += 1
 
 
 def send_newsletter(email: str, index: int) -> int:
     """Pretend to send a newsletter and return its index."""
+    sent[(email, index)] += 1
     return index
 
 
@@ -51,7 +55,6 @@ async def greeting(email: str, user: dict[str, str], throw_once: bool = False) -
     ``floe.doe@pluck.com`` also gets the ``subscribe`` hook, and with
     ``throw_once`` the first run in a namespace fails.
     """
-    count("greeting")
     search = workflow.search()
     await search.set(email=email, newsletter="yes")
     for index in range(3):
@@ -67,7 +70,6 @@ async def greeting(email: str, user: dict[str, str], throw_once: bool = False) -
 
 async def sleeper(email: str) -> str:
     """Send a newsletter and sleep a second, three times."""
-    count("sleeper")
     for index in range(3):
         await activities.send_newsletter(email, index)
         await workflow.sleep_for("1 second")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from hotmesh.durable import DurableError, RetryPolicy
+from hotmesh.durable import Client, DuplicateWorkflowError, DurableError, RetryPolicy
 from hotmesh.pluck import Pluck, RecordNotFoundError
 from tests.engine.conftest import wait_for
 from tests.pluck import _functions
@@ -66,7 +66,7 @@ async def test_ttl_forms_are_accepted(welcome: Pluck, namespace: str) -> None:
     assert runs(namespace, "cow") == 1
 
 
-async def test_flush_forgets_record(welcome: Pluck, namespace: str) -> None:
+async def test_flush_removes_record(welcome: Pluck, namespace: str) -> None:
     await call(welcome, "cat", id="cat", ttl="1 minute")
 
     await welcome.flush("welcome", "cat")
@@ -176,3 +176,24 @@ async def test_search_data_seeds_record(welcome: Pluck) -> None:
     )
 
     assert await welcome.all("welcome", "yak") == {"plan": "pro"}
+
+
+async def test_flush_deletes_kept_record(welcome: Pluck, namespace: str) -> None:
+    client = Client(welcome.connection, namespace=namespace)
+    try:
+        handle = await client.workflow.start(
+            workflow_name="welcome",
+            task_queue="welcome",
+            args=["kept"],
+            workflow_id="welcome-kept",
+            expire=0,
+        )
+        assert await handle.result(timeout=10) == "Welcome, kept."
+    finally:
+        await client.close()
+
+    with pytest.raises(DuplicateWorkflowError, match="kept without expiry"):
+        await call(welcome, "kept", id="kept")
+    await welcome.flush("welcome", "kept")
+
+    assert await call(welcome, "kept", id="kept") == "Welcome, kept."

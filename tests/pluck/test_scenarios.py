@@ -117,11 +117,13 @@ async def test_record_fields_read_and_written(pluck: Pluck) -> None:
 
 async def test_sleeper_completes(pluck: Pluck, namespace: str) -> None:
     await pluck.connect(entity="sleeper", target=_functions.sleeper)
+    email = f"sleeper-{namespace}@pluck.com"
 
-    response = await pluck.exec(entity="sleeper", args=["sleeper@pluck.com"])
+    response = await pluck.exec(entity="sleeper", args=[email])
 
-    assert response == "slept, sleeper@pluck.com"
-    assert _functions.calls[f"{namespace}:sleeper"] >= 1
+    assert response == f"slept, {email}"
+    for index in range(3):
+        assert _functions.sent[(email, index)] == 1
 
 
 async def test_greeting_with_short_ttl(pluck: Pluck) -> None:

@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 START_ATTEMPTS = 5
 """Rounds of read-then-start before a call gives up on a contested id."""
 
-EXPIRY_SETTLE_SECONDS = 5.0
+EXPIRY_SETTLE_SECONDS = 2.0
 """Seconds a finished record's job may take to get its expiry time."""
 
 EXPIRY_GRACE_SECONDS = 2.0
@@ -141,8 +141,9 @@ async def flush(client: Client, workflow_id: str) -> None:
     """End a record's workflow and wait until the record is gone.
 
     A record kept with ttl ``"infinity"`` gets its flush signal and
-    finishes. Any other running record is interrupted. Flushing a record
-    that does not exist does nothing.
+    finishes. Any other running record is interrupted. A finished record
+    that never expires (started outside Pluck with ``expire=0``) is
+    deleted. Flushing a record that does not exist does nothing.
     """
     mesh = await client.mesh()
     store = require_store(mesh)
@@ -160,4 +161,7 @@ async def flush(client: Client, workflow_id: str) -> None:
                 await handle.result(timeout=FLUSH_WAIT_SECONDS)
         with contextlib.suppress(WorkflowNotFoundError):
             await handle.interrupt(throw=False, expire=FLUSH_EXPIRE_SECONDS)
-    await wait_for_expiry(store, mesh.app, workflow_id)
+    try:
+        await wait_for_expiry(store, mesh.app, workflow_id)
+    except DuplicateWorkflowError:
+        await mesh.scrub(workflow_id)
