@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from hotmesh.durable import RetryPolicy, workflow
 from tests.reliability import _journal
+
+WorkflowFunction = Callable[..., Coroutine[Any, Any, Any]]
 
 STALL_VARIABLE = "RELIABILITY_STALL"
 """Comma-separated activity names that block once started, in this process."""
@@ -120,7 +123,7 @@ async def big_argument(size: int) -> int:
     return await payloads.measure("x" * size)
 
 
-def workflows() -> dict[str, Any]:
+def workflows() -> dict[str, WorkflowFunction]:
     """Return every workflow of this module by name, for Worker.create."""
     return {
         function.__name__: function
@@ -134,3 +137,38 @@ def workflows() -> dict[str, Any]:
             big_argument,
         )
     }
+
+
+async def sleep_then_step(journal: str, name: str, seconds: float) -> str:
+    """Version 1 of a changing workflow: sleep, then an activity."""
+    await workflow.sleep_for(seconds)
+    return await steps.step(journal, name)
+
+
+async def step_before_sleep(journal: str, name: str, seconds: float) -> str:
+    """Version 2: an activity inserted before the sleep of version 1."""
+    await steps.step(journal, f"{name}-inserted")
+    await workflow.sleep_for(seconds)
+    return await steps.step(journal, name)
+
+
+async def step_sleep_step(journal: str, name: str, seconds: float) -> str:
+    """Version 1 of a changing workflow: an activity, a sleep, an activity."""
+    await steps.step(journal, f"{name}-first")
+    await workflow.sleep_for(seconds)
+    return await steps.step(journal, name)
+
+
+async def other_step_first(journal: str, name: str, seconds: float) -> str:
+    """Version 2: another activity inserted before the first one of version 1."""
+    await steps.flaky(journal, f"{name}-inserted", 0)
+    await steps.step(journal, f"{name}-first")
+    await workflow.sleep_for(seconds)
+    return await steps.step(journal, name)
+
+
+async def nap_before_sleep(journal: str, name: str, seconds: float) -> str:
+    """Version 2: a shorter sleep inserted before the sleep of version 1."""
+    await workflow.sleep_for(seconds / 4)
+    await workflow.sleep_for(seconds)
+    return await steps.step(journal, name)
