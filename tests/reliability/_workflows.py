@@ -68,13 +68,15 @@ async def slow_blocking(journal: str, name: str, seconds: float) -> str:
     return name.upper()
 
 
-def sized(size: int) -> str:
-    """Return a string of ``size`` characters."""
+def sized(journal: str, size: int) -> str:
+    """Journal a call and return a string of ``size`` characters."""
+    _journal.record(journal, "start", "sized")
     return "x" * size
 
 
-def measure(value: str) -> int:
-    """Return the length of its argument."""
+def measure(journal: str, value: str) -> int:
+    """Journal a call and return the length of its argument."""
+    _journal.record(journal, "start", "measure")
     return len(value)
 
 
@@ -113,14 +115,14 @@ async def slow_blocking_step(journal: str, name: str, seconds: float) -> str:
     return await blocking.slow_blocking(journal, name, seconds)
 
 
-async def big_result(size: int) -> int:
+async def big_result(journal: str, size: int) -> int:
     """Ask an activity for a result of ``size`` characters."""
-    return len(await payloads.sized(size))
+    return len(await payloads.sized(journal, size))
 
 
-async def big_argument(size: int) -> int:
+async def big_argument(journal: str, size: int) -> int:
     """Pass an argument of ``size`` characters to an activity."""
-    return await payloads.measure("x" * size)
+    return await payloads.measure(journal, "x" * size)
 
 
 def workflows() -> dict[str, WorkflowFunction]:
