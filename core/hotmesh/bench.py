@@ -196,7 +196,8 @@ async def _measure(
 
 
 async def _yaml_workloads(options: BenchOptions) -> list[Measurement]:
-    counter = CountingStore(await open_store(options.connection))
+    store = await open_store(options.connection)
+    counter = CountingStore(store)
     hotmesh = await HotMesh.init(
         app_id="bench",
         namespace=f"bench{secrets.token_hex(3)}",
@@ -237,6 +238,7 @@ async def _yaml_workloads(options: BenchOptions) -> list[Measurement]:
                 results.append(await _measure(counter, name, plan))
     finally:
         await hotmesh.stop()
+        await store.close()
     return results
 
 

@@ -93,3 +93,4 @@ async def test_step_costs_one_write(
         assert calls("add_message") == 0
     finally:
         await hotmesh.stop()
+        await store.close()

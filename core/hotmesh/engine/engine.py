@@ -263,7 +263,16 @@ class Engine:
                 )
                 await self._ack(lease)
                 return None
-            step = await build(model, activity, fields)
+            try:
+                step = await build(model, activity, fields)
+            except Exception:
+                if cached is None:
+                    raise
+                # Cached fields may be stale (another engine moved the job
+                # on); a step that fails to build from them is rebuilt from
+                # a fresh read before the failure counts.
+                cached = None
+                continue
             if step is None:
                 await self._ack(lease)
                 return None
