@@ -9,6 +9,7 @@ journals its start, so a test can kill its process mid-activity.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import Callable, Coroutine
@@ -137,6 +138,9 @@ def workflows() -> dict[str, WorkflowFunction]:
             slow_blocking_step,
             big_result,
             big_argument,
+            child_nap,
+            slow_sleep_and_child,
+            child_then_slow,
         )
     }
 
@@ -174,3 +178,25 @@ async def nap_before_sleep(journal: str, name: str, seconds: float) -> str:
     await workflow.sleep_for(seconds / 4)
     await workflow.sleep_for(seconds)
     return await steps.step(journal, name)
+
+
+async def child_nap(seconds: float) -> float:
+    """A child workflow that sleeps."""
+    return await workflow.sleep_for(seconds)
+
+
+async def slow_sleep_and_child(journal: str, name: str, seconds: float) -> list[Any]:
+    """Wait at once for a slow activity, a long sleep and a sleeping child."""
+    return list(
+        await asyncio.gather(
+            steps.slow(journal, name, seconds),
+            workflow.sleep_for(seconds * 20),
+            workflow.exec_child(child_nap, args=[seconds * 20]),
+        )
+    )
+
+
+async def child_then_slow(journal: str, name: str, seconds: float) -> str:
+    """Start a sleeping child, then run a slow activity."""
+    await workflow.start_child(child_nap, args=[seconds * 20])
+    return await steps.slow(journal, name, seconds)
