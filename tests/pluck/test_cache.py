@@ -197,3 +197,10 @@ async def test_flush_deletes_kept_record(welcome: Pluck, namespace: str) -> None
     await welcome.flush("welcome", "kept")
 
     assert await call(welcome, "kept", id="kept") == "Welcome, kept."
+
+
+async def test_throttled_worker_still_serves(welcome: Pluck) -> None:
+    assert isinstance(await welcome.throttle(50, topic="welcome-welcome"), bool)
+
+    assert await call(welcome, "emu", id="emu") == "Welcome, emu."
+    await welcome.throttle(0)

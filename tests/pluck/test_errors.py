@@ -76,8 +76,12 @@ async def test_bad_entity_name_raises(entity: Any) -> None:
 async def test_bad_args_raise() -> None:
     pluck = Pluck("redis://127.0.0.1:1")
 
-    with pytest.raises(InvalidOptionsError, match="args"):
+    with pytest.raises(InvalidOptionsError, match="args 'cat' are invalid"):
         await pluck.exec(entity="welcome", args="cat")
+    with pytest.raises(InvalidOptionsError, match="hook_args 'no' are invalid"):
+        await pluck.hook(
+            entity="welcome", record_id="x", hook_entity="unsubscribe", hook_args="no"
+        )
 
 
 @pytest.mark.parametrize(

@@ -201,8 +201,7 @@ class Pluck(RecordMethods, FindMethods):
                 :mod:`hotmesh.durable.errors`).
         """
         check_entity(entity)
-        if isinstance(args, str | bytes | Mapping) or not isinstance(args, Sequence):
-            raise InvalidOptionsError(f"args {args!r} are invalid: give a list")
+        _check_args("args", args)
         settings = parse_exec_options(cast(Mapping[str, Any] | None, options))
         client = self._client(settings.namespace)
         workflow_id = mint_guid(settings.prefix or entity, settings.record_id)
@@ -227,9 +226,10 @@ class Pluck(RecordMethods, FindMethods):
 
         The record is ``<entity>-<record_id>``, or ``options["workflow_id"]``.
 
-        The hook function runs inside the record's workflow, as a hook
-        thread: its ``workflow.search()`` reads and writes the record's
-        fields. Returns the hook message id without waiting for it.
+        The hook function, connected with :meth:`connect`, runs inside the
+        record's workflow as a hook thread: its ``workflow.search()`` reads
+        and writes the record's fields. Returns the hook message id without
+        waiting for the hook to run.
 
         Raises:
             UnknownEntityError: No process connected ``hook_entity``.
@@ -238,6 +238,7 @@ class Pluck(RecordMethods, FindMethods):
         """
         check_entity(entity)
         check_entity(hook_entity, "hook_entity")
+        _check_args("hook_args", hook_args)
         settings = parse_hook_options(cast(Mapping[str, Any] | None, options))
         client = self._client(settings.namespace)
         target = settings.workflow_id or mint_guid(settings.prefix or entity, record_id)
@@ -263,7 +264,7 @@ class Pluck(RecordMethods, FindMethods):
         namespace: str | None = None,
         prefix: str | None = None,
     ) -> None:
-        """Forget a record: end its workflow and wait until it is gone.
+        """Remove a record: end its workflow and wait until it is gone.
 
         The next ``exec`` with the same id runs the function again.
         """
@@ -319,3 +320,8 @@ class Pluck(RecordMethods, FindMethods):
         """
         mesh = await self.mesh(namespace)
         return await mesh.throttle(delay_ms, topic=topic)
+
+
+def _check_args(name: str, args: object) -> None:
+    if isinstance(args, str | bytes | Mapping) or not isinstance(args, Sequence):
+        raise InvalidOptionsError(f"{name} {args!r} are invalid: give a list")
