@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import redis.asyncio
 
 from hotmesh.durable import Client, DuplicateWorkflowError, DurableError, RetryPolicy
 from hotmesh.pluck import Pluck, RecordNotFoundError
@@ -204,3 +205,18 @@ async def test_throttled_worker_still_serves(welcome: Pluck) -> None:
 
     assert await call(welcome, "emu", id="emu") == "Welcome, emu."
     await welcome.throttle(0)
+
+
+async def test_client_object_connects(backend_url: str, namespace: str) -> None:
+    if not backend_url.startswith("redis://"):
+        pytest.skip("this test builds a redis-py client from a redis:// URL")
+    client = redis.asyncio.Redis.from_url(backend_url)
+    try:
+        async with Pluck(client, namespace=namespace) as pluck:
+            await pluck.connect(entity="welcome", target=_functions.welcome)
+
+            response = await call(pluck, "gnu", id="gnu")
+    finally:
+        await client.aclose()
+
+    assert response == "Welcome, gnu."

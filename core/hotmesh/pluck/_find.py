@@ -193,7 +193,9 @@ class FindMethods(PluckBase):
 
         Conditions are search-layer conditions (:class:`~hotmesh.search.Equals`
         and others) or dictionaries such as ``{"field": "plan", "is": "=",
-        "value": "pro"}`` (see :mod:`hotmesh.pluck._query` for operators).
+        "value": "pro"}``. Their operators are ``=`` and ``!=`` (a tag, the
+        words of a text, or a number), ``<``, ``<=``, ``>``, ``>=`` and
+        ``[]`` (between ``[low, high]``, both included) on numeric fields.
         ``limit`` and ``offset`` select a page, ``return_fields`` the values
         each row carries. With ``count=True`` return only the number of
         matches.
