@@ -188,6 +188,11 @@ class StreamProbe:
         decoded: dict[str, Any] = json.loads(entries[0][1]["m"])
         return decoded
 
+    async def timers(self) -> dict[str, int]:
+        """Return the app's scheduled timers: timer id to due time in ms."""
+        entries = await self.client.zrange(self.keys.timers, 0, -1, withscores=True)
+        return {str(member): int(score) for member, score in entries}
+
     async def consumers(self, topic: str, group: str) -> dict[str, int]:
         """Return each consumer of a topic's group with its pending count."""
         key = self.keys.stream(topic)

@@ -7,13 +7,16 @@ Every test runs on the matrix backends of ``tests/conftest.py`` through the
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
+import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from _servers import LocalServer, selected_backends, start_local_server, valkey_binary
 from hotmesh import HotMesh
 from hotmesh.durable import Client, Connection, Worker
 from hotmesh.store.protocol import AppKey
@@ -26,6 +29,38 @@ from tests.reliability._support import (
     Processes,
     StreamProbe,
 )
+
+PERSISTENT_BACKENDS = ("redis", "valkey")
+"""Backends whose servers the restart tests start themselves."""
+
+PERSISTENCE = ("--appendonly", "yes", "--appendfsync", "always")
+"""Server options that write every change to the append-only file first."""
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "persistent_server" not in metafunc.fixturenames:
+        return
+    selected = selected_backends(metafunc.config.getoption("--backends"), os.environ)
+    names = [name for name in selected if name in PERSISTENT_BACKENDS]
+    metafunc.parametrize("persistent_server", names, indirect=True, ids=names)
+
+
+@pytest.fixture
+def persistent_server(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[str, LocalServer]]:
+    """Start a server that persists every write; yield its URL and process.
+
+    The test may kill and restart the process: ``server.start()`` runs it
+    again on the same port and folder, where it reloads its data.
+    """
+    name: str = request.param
+    found = shutil.which("redis-server") if name == "redis" else valkey_binary()
+    if found is None:
+        pytest.skip(f"{name}: no server binary on this machine")
+    server = start_local_server(Path(found), tmp_path / "server", PERSISTENCE)
+    yield f"{name}://127.0.0.1:{server.port}/0", server
+    server.stop()
 
 
 @pytest.fixture
