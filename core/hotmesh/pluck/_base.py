@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -62,17 +61,10 @@ class PluckBase:
 
 def _connection_of(connection: Connection | str | object | None) -> Connection:
     if connection is None or isinstance(connection, Connection | str):
-        settings = Connection.of(connection)
-    else:
-        # NOTE: Connection.url is typed as a URL, but HotMesh.init passes it
-        # on to open_store, which also takes a client object of a backend.
-        settings = Connection(url=cast(Any, connection))
-    # TODO: keep the engine's job-state cache on once the engine re-reads a
-    # job whose step failed to build from cached fields. Until then a hook
-    # thread can read another engine's stale copy of its job and fail with
-    # "resolved no topic from '{signaler.hook.data.topic}'".
-    engine = {"state_cache": 0, **settings.engine}
-    return dataclasses.replace(settings, engine=engine)
+        return Connection.of(connection)
+    # NOTE: Connection.url is typed as a URL, but HotMesh.init passes it on
+    # to open_store, which also takes a client object of a backend.
+    return Connection(url=cast(Any, connection))
 
 
 def is_names(values: object) -> bool:
