@@ -280,7 +280,7 @@ async def _durable_workloads(options: BenchOptions) -> list[Measurement]:
             ),
             "durable-many": lambda: _all_at_once(
                 "durable-many",
-                max(options.jobs // 2, 10),
+                options.jobs,
                 options.concurrency,
                 lambda: run("bench_one"),
             ),
