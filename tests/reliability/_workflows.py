@@ -92,28 +92,33 @@ payloads = workflow.proxy_activities(activities=[sized, measure], retry_policy=O
 
 async def one_step(journal: str, name: str) -> str:
     """Run one activity."""
-    return await steps.step(journal, name)
+    result: str = await steps.step(journal, name)
+    return result
 
 
 async def retried_step(journal: str, name: str, failures: int) -> str:
     """Run an activity that fails ``failures`` times, with retries left."""
-    return await retried.flaky(journal, name, failures)
+    result: str = await retried.flaky(journal, name, failures)
+    return result
 
 
 async def nap_then_step(journal: str, name: str, seconds: float) -> str:
     """Sleep, then run one activity."""
     await workflow.sleep_for(seconds)
-    return await steps.step(journal, name)
+    result: str = await steps.step(journal, name)
+    return result
 
 
 async def slow_step(journal: str, name: str, seconds: float) -> str:
     """Run one activity that blocks its worker thread for ``seconds``."""
-    return await steps.slow(journal, name, seconds)
+    result: str = await steps.slow(journal, name, seconds)
+    return result
 
 
 async def slow_blocking_step(journal: str, name: str, seconds: float) -> str:
     """Run one coroutine activity that blocks its event loop for ``seconds``."""
-    return await blocking.slow_blocking(journal, name, seconds)
+    result: str = await blocking.slow_blocking(journal, name, seconds)
+    return result
 
 
 async def big_result(journal: str, size: int) -> int:
@@ -123,66 +128,20 @@ async def big_result(journal: str, size: int) -> int:
 
 async def big_argument(journal: str, size: int) -> int:
     """Pass an argument of ``size`` characters to an activity."""
-    return await payloads.measure(journal, "x" * size)
-
-
-def workflows() -> dict[str, WorkflowFunction]:
-    """Return every workflow of this module by name, for Worker.create."""
-    return {
-        function.__name__: function
-        for function in (
-            one_step,
-            retried_step,
-            nap_then_step,
-            slow_step,
-            slow_blocking_step,
-            big_result,
-            big_argument,
-            child_nap,
-            slow_sleep_and_child,
-            child_then_slow,
-        )
-    }
-
-
-async def sleep_then_step(journal: str, name: str, seconds: float) -> str:
-    """Version 1 of a changing workflow: sleep, then an activity."""
-    await workflow.sleep_for(seconds)
-    return await steps.step(journal, name)
-
-
-async def step_before_sleep(journal: str, name: str, seconds: float) -> str:
-    """Version 2: an activity inserted before the sleep of version 1."""
-    await steps.step(journal, f"{name}-inserted")
-    await workflow.sleep_for(seconds)
-    return await steps.step(journal, name)
-
-
-async def step_sleep_step(journal: str, name: str, seconds: float) -> str:
-    """Version 1 of a changing workflow: an activity, a sleep, an activity."""
-    await steps.step(journal, f"{name}-first")
-    await workflow.sleep_for(seconds)
-    return await steps.step(journal, name)
-
-
-async def other_step_first(journal: str, name: str, seconds: float) -> str:
-    """Version 2: another activity inserted before the first one of version 1."""
-    await steps.flaky(journal, f"{name}-inserted", 0)
-    await steps.step(journal, f"{name}-first")
-    await workflow.sleep_for(seconds)
-    return await steps.step(journal, name)
-
-
-async def nap_before_sleep(journal: str, name: str, seconds: float) -> str:
-    """Version 2: a shorter sleep inserted before the sleep of version 1."""
-    await workflow.sleep_for(seconds / 4)
-    await workflow.sleep_for(seconds)
-    return await steps.step(journal, name)
+    result: int = await payloads.measure(journal, "x" * size)
+    return result
 
 
 async def child_nap(seconds: float) -> float:
     """A child workflow that sleeps."""
     return await workflow.sleep_for(seconds)
+
+
+async def child_then_slow(journal: str, name: str, seconds: float) -> str:
+    """Start a sleeping child, then run a slow activity."""
+    await workflow.start_child(child_nap, args=[seconds * 20])
+    result: str = await steps.slow(journal, name, seconds)
+    return result
 
 
 async def slow_sleep_and_child(journal: str, name: str, seconds: float) -> list[Any]:
@@ -196,7 +155,64 @@ async def slow_sleep_and_child(journal: str, name: str, seconds: float) -> list[
     )
 
 
-async def child_then_slow(journal: str, name: str, seconds: float) -> str:
-    """Start a sleeping child, then run a slow activity."""
-    await workflow.start_child(child_nap, args=[seconds * 20])
-    return await steps.slow(journal, name, seconds)
+def workflows() -> dict[str, WorkflowFunction]:
+    """Return the workflows above by name, for Worker.create."""
+    return {
+        function.__name__: function
+        for function in (
+            one_step,
+            retried_step,
+            nap_then_step,
+            slow_step,
+            slow_blocking_step,
+            big_result,
+            big_argument,
+            child_nap,
+            child_then_slow,
+            slow_sleep_and_child,
+        )
+    }
+
+
+# -- versions of a workflow whose code changes ---------------------------------
+# Tests serve one of these under the name "changing", then another.
+
+
+async def sleep_then_step(journal: str, name: str, seconds: float) -> str:
+    """Version 1: sleep, then an activity."""
+    await workflow.sleep_for(seconds)
+    result: str = await steps.step(journal, name)
+    return result
+
+
+async def step_before_sleep(journal: str, name: str, seconds: float) -> str:
+    """Version 2 of :func:`sleep_then_step`: an activity inserted before the sleep."""
+    await steps.step(journal, f"{name}-inserted")
+    await workflow.sleep_for(seconds)
+    result: str = await steps.step(journal, name)
+    return result
+
+
+async def nap_before_sleep(journal: str, name: str, seconds: float) -> str:
+    """Version 2 of :func:`sleep_then_step`: a shorter sleep inserted first."""
+    await workflow.sleep_for(seconds / 4)
+    await workflow.sleep_for(seconds)
+    result: str = await steps.step(journal, name)
+    return result
+
+
+async def step_sleep_step(journal: str, name: str, seconds: float) -> str:
+    """Version 1: an activity, a sleep, an activity."""
+    await steps.step(journal, f"{name}-first")
+    await workflow.sleep_for(seconds)
+    result: str = await steps.step(journal, name)
+    return result
+
+
+async def other_step_first(journal: str, name: str, seconds: float) -> str:
+    """Version 2 of :func:`step_sleep_step`: another activity inserted first."""
+    await steps.flaky(journal, f"{name}-inserted", 0)
+    await steps.step(journal, f"{name}-first")
+    await workflow.sleep_for(seconds)
+    result: str = await steps.step(journal, name)
+    return result

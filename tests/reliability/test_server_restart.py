@@ -43,7 +43,7 @@ a stream read and one step, on a loaded machine."""
 class Outcome:
     """What a restart did to the sleeping workflows, by workflow id."""
 
-    results: dict[str, object]
+    results: dict[str, str]
     due_ms: dict[str, int]
     woke_ms: dict[str, int]
     back_ms: int
