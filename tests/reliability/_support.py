@@ -205,18 +205,7 @@ class StreamProbe:
         """Return the topics of the app's streams, dead-letter streams excluded."""
         prefix = self.keys.stream("")
         pattern = f"{escape_glob(prefix)}*"
-        target: dict[str, Any] = {}
-        if isinstance(self.client, RedisCluster):
-            target["target_nodes"] = self.client.get_node_from_key(prefix)
-        names: list[str] = []
-        cursor: Any = 0
-        while True:
-            cursor, batch = await self.client.execute_command(
-                "SCAN", cursor, "MATCH", pattern, "COUNT", 1000, **target
-            )
-            names.extend(batch)
-            if int(cursor) == 0:
-                break
+        names = [name async for name in self.client.scan_iter(match=pattern)]
         return sorted(name[len(prefix) :] for name in names)
 
     async def close(self) -> None:

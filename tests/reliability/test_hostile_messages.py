@@ -132,5 +132,5 @@ async def test_poison_message_stops_nothing(
 
     # A worker reclaims after each read, which waits up to 2 s for messages.
     await wait_for(dead_lettered, timeout=20, what="the message dead-lettered")
-    after = await mesh.pubsub("steps.start", {"n": 3}, timeout=5)
+    after = await mesh.pubsub("steps.start", {"n": 3}, timeout=3)
     assert after["data"] == {"answer": 30, "after": 30}
