@@ -3,10 +3,11 @@
 Usage: ``python _engine_process.py URL NAMESPACE JOURNAL LEG MOMENT JOBS``.
 It deploys :data:`MODEL`, starts ``JOBS`` jobs, journals each job id as a
 ``job`` event, prints ``ready`` and processes the engine stream. When it
-applies the ``LEG`` step of activity ``a1`` (``request``: the transition
-that sends the worker request; ``response``: the worker's answer), it
-journals a ``commit`` event and then blocks that step for an hour, either
-``before`` the step's commit reaches the server or ``after`` it returned.
+applies the ``LEG`` step of activity ``a1``, it journals a ``commit``
+event and then blocks that step for an hour, either ``before`` the step's
+commit reaches the server or ``after`` it returned. ``LEG`` is ``request``
+for the transition that sends the worker request, or ``response`` for the
+step that takes the worker's response.
 The test kills the process while the steps are blocked.
 """
 

@@ -32,7 +32,7 @@ def record(journal: str | Path, event: str, name: str, **extra: Any) -> None:
 
 
 def read(journal: str | Path) -> list[dict[str, Any]]:
-    """Return every event of a journal, oldest first; none if it is missing."""
+    """Return every event of a journal, oldest first, or none if it is missing."""
     path = Path(journal)
     if not path.exists():
         return []

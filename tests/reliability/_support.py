@@ -46,9 +46,9 @@ async def wait_for(
     *,
     timeout: float,
     interval: float = 0.05,
-    what: str = "condition",
+    condition: str = "condition",
 ) -> Any:
-    """Poll ``probe`` until it returns a truthy value; return that value."""
+    """Poll ``probe`` until it returns a truthy value, and return that value."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
@@ -56,7 +56,7 @@ async def wait_for(
         if value:
             return value
         if loop.time() > deadline:
-            raise AssertionError(f"{what} not met within {timeout} s")
+            raise AssertionError(f"{condition} not met within {timeout} s")
         await asyncio.sleep(interval)
 
 
@@ -117,7 +117,7 @@ class Processes:
 
     @staticmethod
     def kill(process: subprocess.Popen[str]) -> None:
-        """Send SIGKILL unless the process has exited; wait until it has."""
+        """Send SIGKILL unless the process has exited, and wait until it has."""
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)

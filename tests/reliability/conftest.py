@@ -49,7 +49,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def persistent_server(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> Iterator[tuple[str, LocalServer]]:
-    """Start a server that persists every write; yield its URL and process.
+    """Start a server that persists every write, and yield its URL and process.
 
     The test may kill and restart the process: ``server.start()`` runs it
     again on the same port and folder, where it reloads its data.
@@ -84,7 +84,7 @@ def processes(tmp_path: Path) -> Iterator[Processes]:
 
 
 class Durable:
-    """Creates clients and workers in one namespace; closes them after a test."""
+    """Creates clients and workers in one namespace and closes them after a test."""
 
     def __init__(self, url: str, namespace: str) -> None:
         self.url = url
@@ -143,7 +143,7 @@ async def meshes(backend_url: str, namespace: str) -> AsyncIterator[MeshFactory]
     """Yield a factory of HotMesh instances in the test's namespace.
 
     Instances get the fast engine options, or no engine with
-    ``engine=False``; all of them are stopped after the test.
+    ``engine=False``. All of them are stopped after the test.
     """
     started: list[HotMesh] = []
 

@@ -50,7 +50,7 @@ CHANGES = [
             strict=True,
             reason="a sleep's history entry holds no duration, so the inserted "
             "sleep replays the recorded one and the workflow sleeps again "
-            "without an error; comparing the recorded duration would catch it",
+            "without an error. Comparing the recorded duration would catch it",
         ),
     ),
 ]
@@ -82,7 +82,7 @@ async def test_changed_code_fails_on_wake(
         for index in range(INSTANCES)
     ]
     for handle in handles:
-        await wait_for(partial(asleep, handle), timeout=20, what="the sleep")
+        await wait_for(partial(asleep, handle), timeout=20, condition="the sleep")
     await old.shutdown()
     await durable.worker(workflow={"changing": after})
 

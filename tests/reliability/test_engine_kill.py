@@ -41,7 +41,7 @@ async def test_killed_engine_step_applies_once(
 
     worker = {"topic": WORK_TOPIC, "callback": answer, "concurrency": JOBS}
     if leg == "response":
-        # The request must be answered while the engine process still runs.
+        # The worker must respond while the engine process still runs.
         await meshes(APP_ID, [worker], engine=False)
     engine = processes.start(
         "_engine_process.py",
@@ -60,7 +60,7 @@ async def test_killed_engine_step_applies_once(
     async def all_blocked() -> bool:
         return _journal.counts(journal, "commit").total() == JOBS
 
-    await wait_for(all_blocked, timeout=30, what=f"every {leg} step blocked")
+    await wait_for(all_blocked, timeout=30, condition=f"every {leg} step blocked")
     processes.kill(engine)
     mesh = await meshes(APP_ID, [] if leg == "response" else [worker])
 
@@ -68,7 +68,7 @@ async def test_killed_engine_step_applies_once(
         statuses = [await mesh.get_status(job_id) for job_id in job_ids]
         return statuses == [0] * JOBS
 
-    await wait_for(all_finished, timeout=30, what="every job finished")
+    await wait_for(all_finished, timeout=30, condition="every job finished")
     work = _journal.counts(journal, "work")
     for index, job_id in enumerate(job_ids):
         state = await mesh.get_state("steps.start", job_id)

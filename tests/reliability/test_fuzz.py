@@ -5,8 +5,8 @@ duration parser and the stream message decoder with mutated and random
 input. Each call must return a value or raise a
 :class:`~hotmesh.errors.HotMeshError` with a message, within the
 example deadline. Inputs that still fail otherwise have a test of their
-own below, marked as an expected failure; the generated domains leave
-those inputs to them, as each strategy's comment says.
+own below, marked as an expected failure, and the generated domains
+leave those inputs out, as noted at each strategy.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ FUZZ = settings(
     deadline=timedelta(seconds=5),
     suppress_health_check=[HealthCheck.too_slow],
 )
-"""Examples per property; an example that runs 5 s counts as a hang."""
+"""Examples per property. An example that runs 5 s counts as a hang."""
 
 
 def outcome(call: Callable[[], Any]) -> Any:
@@ -59,14 +59,17 @@ WORDS = ["", " ", "a", "x.y", "{", "}", "{}", "{a}", "{@", "{@x.y}", "$", "*"]
 WORDS += ["{t1.output.data.x}", "{$self.output.data}", "{@math.add}", "é", "\x00"]
 WORDS += ["{$item}", "{$key}", "{$index}", "{$input}", "{$output}", "@pipe"]
 
+# Numbers from 10**7 up to 2**29 - 24, JavaScript's maximum string length,
+# make pipe functions such as string.repeat build strings of up to 512 MB,
+# which the evaluator allows as JavaScript does. So generated numbers stay
+# within 10**6, and SPECIAL_FLOATS adds some past that maximum.
 scalars = st.one_of(
     st.none(),
     st.booleans(),
-    # Integers beyond float range fail durations: see
-    # test_huge_integer_duration_is_typed.
     st.integers(min_value=-(10**6), max_value=10**6),
     st.sampled_from(SPECIAL_FLOATS),
-    st.floats(allow_nan=True, allow_infinity=True),
+    st.floats(min_value=-1e6, max_value=1e6),
+    st.sampled_from([math.nan, math.inf, -math.inf]),
     st.sampled_from(WORDS),
     st.text(max_size=20),
 )
@@ -223,7 +226,7 @@ def mutated_models(draw: st.DrawFn) -> str:
     # test_unhashable_activity_type_is_typed.
     assume(not _has_unhashable_type(document))
     text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
-    # Only text that starts with "app:" is inline YAML; keep every example
+    # Only text that starts with "app:" is inline YAML. Keep every example
     # inline, as a path would make load_model read files instead.
     return text if text.startswith("app:") else f"app:\n{text}"
 
@@ -283,7 +286,7 @@ def test_unhashable_activity_type_is_typed() -> None:
     reason="YAML aliases make each node reachable many times, and the loader "
     "walks every path through them, so each level of nine aliases multiplies "
     "the work by nine: these 430 bytes take tens of seconds, two more levels "
-    "hours; the loader must reject aliases or count the nodes it visits",
+    "hours. The loader must reject aliases or count the nodes it visits",
 )
 @pytest.mark.timeout(5)
 def test_yaml_alias_expansion_rejected() -> None:
@@ -334,9 +337,6 @@ CONTEXT["$self"] = CONTEXT["t1"]
 PATHS = ["{t1.output.data.x}", "{t1.output.data.s}", "{t1.output.data.list}"]
 PATHS += ["{a.b.c}", "{a.b.c.1}", "{a.missing}", "{$self.output}", "{$job.a}"]
 
-# Counts from 10**7 up to JavaScript's longest string (2**29 - 24) make
-# string functions build strings of up to 512 MB, which the evaluator
-# allows as JavaScript does; the counts stay below that here.
 cells = st.one_of(
     scalars,
     st.sampled_from(FUNCTIONS),
@@ -388,6 +388,9 @@ DURATION_CHARACTERS = "0123456789. -+eE_smhdwoyrinecsSMH"
 
 durations = st.one_of(
     scalars,
+    st.floats(),
+    # Integers beyond float range fail: see test_huge_integer_duration_is_typed.
+    st.integers(min_value=-(10**300), max_value=10**300),
     st.timedeltas(),
     st.text(alphabet=DURATION_CHARACTERS, max_size=30),
     st.builds(
@@ -457,7 +460,7 @@ def test_message_decoder_raises_typed_errors(text: str) -> None:
 @pytest.mark.xfail(
     strict=True,
     reason="Message.from_json converts the code with int(), which raises "
-    "OverflowError for 1e400 or Infinity; it catches only TypeError and "
+    "OverflowError for 1e400 or Infinity, and it catches only TypeError and "
     "ValueError",
 )
 @pytest.mark.parametrize("code", ["1e400", "Infinity", "-Infinity"])

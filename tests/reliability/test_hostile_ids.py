@@ -37,12 +37,12 @@ HOSTILE_IDS = [
     "ünïcødé-日本-🙂",
     "a" * 500,
 ]
-"""Ids the engine accepts; ``a``, a prefix of several of them, also runs."""
+"""Ids the engine accepts. The id ``a``, a prefix of several, runs beside them."""
 
 INTERRUPTED = {"*", "{x}"}
 
 ID_LIMIT = 512
-"""The longest job id the engine accepts, in characters."""
+"""Maximum length of a job id the engine accepts, in characters."""
 
 
 async def test_hostile_ids_stay_apart(durable: Durable, journal: Path) -> None:
@@ -113,7 +113,7 @@ async def test_invalid_id_rejected_at_start(
     reason="a workflow's activity job id is its id plus '-$activity-<index>', "
     "and the engine rejects job ids over 512 characters only when it creates "
     "them: a workflow id of 501 to 512 characters starts, then fails at its "
-    "first activity; the start must reject it, or derived ids must fit",
+    "first activity. The start must reject it, or derived ids must fit",
 )
 async def test_longest_accepted_id_runs(durable: Durable, journal: Path) -> None:
     client = durable.client()
@@ -134,7 +134,7 @@ async def test_longest_accepted_id_runs(durable: Durable, journal: Path) -> None
     reason="job ids of a workflow's activities and children derive from its "
     "id ('<id>-$activity-<index>'), and a client may start a workflow with "
     "such an id: it takes the job id first, and the other workflow's "
-    "activity then fails as a duplicate; the '$' ids must be reserved",
+    "activity then fails as a duplicate. The '$' ids must be reserved",
 )
 async def test_id_cannot_claim_anothers_activity(
     durable: Durable, journal: Path

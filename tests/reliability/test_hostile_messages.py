@@ -1,4 +1,4 @@
-"""Malformed stream messages are dropped; they change no job and stop nothing.
+"""Malformed stream messages are dropped without changing jobs or stopping consumers.
 
 Anything that can write to an app's streams can drive its jobs, so the
 streams are trusted. Still, a message that does not parse, or addresses
@@ -43,7 +43,7 @@ async def ready_app(meshes: MeshFactory) -> HotMesh:
 
 
 def malformed(job_id: str) -> list[str]:
-    """Return messages that do not parse or address nothing that exists."""
+    """Return messages that fail to parse or address no existing job or activity."""
     return [
         "",
         "not json",
@@ -86,7 +86,7 @@ async def test_malformed_messages_dropped(meshes: MeshFactory, namespace: str) -
         depths = [await store.stream_depth(app, topic) for topic in ("", WORK_TOPIC)]
         return depths == [0, 0]
 
-    await wait_for(all_dropped, timeout=10, what="every message dropped")
+    await wait_for(all_dropped, timeout=10, condition="every message dropped")
     after = await mesh.pubsub("steps.start", {"n": 2}, timeout=10)
     assert after["data"] == {"answer": 20, "after": 20}
     assert await mesh.get_raw(job_id) == before
@@ -97,10 +97,10 @@ async def test_malformed_messages_dropped(meshes: MeshFactory, namespace: str) -
 @pytest.mark.xfail(
     strict=True,
     reason="Message.from_json lets OverflowError (an infinite code) and "
-    "RecursionError (deep nesting) out; the consumer leaves the message "
-    "pending, and once reclaim dead-letters it, handle_dead_letter parses it "
-    "again and the error ends the consumer loop, which catches only "
-    "HotMeshError: that engine or worker stops reading its stream for good",
+    "RecursionError (deep nesting) out, so the consumer leaves the message "
+    "pending. Once reclaim dead-letters it, handle_dead_letter parses it "
+    "again, and the error ends the consumer loop, which catches only "
+    "HotMeshError. That engine or worker then stops reading its stream",
 )
 @pytest.mark.parametrize(
     ("topic", "payload"),
@@ -131,6 +131,6 @@ async def test_poison_message_stops_nothing(
         return len(await store.read_dead_letters(app, topic)) == 1
 
     # A worker reclaims after each read, which waits up to 2 s for messages.
-    await wait_for(dead_lettered, timeout=20, what="the message dead-lettered")
+    await wait_for(dead_lettered, timeout=20, condition="the message dead-lettered")
     after = await mesh.pubsub("steps.start", {"n": 3}, timeout=3)
     assert after["data"] == {"answer": 30, "after": 30}

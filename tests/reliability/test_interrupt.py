@@ -22,7 +22,7 @@ from tests.reliability.conftest import Durable
 pytestmark = pytest.mark.timeout(60)
 
 ACTIVITY_SECONDS = 3.0
-"""How long the interrupted activity runs; its result arrives this late."""
+"""How long the interrupted activity runs, so how late its result arrives."""
 
 
 async def test_interrupt_drops_late_result(durable: Durable, journal: Path) -> None:
@@ -43,7 +43,7 @@ async def test_interrupt_drops_late_result(durable: Durable, journal: Path) -> N
     async def started() -> bool:
         return _journal.counts(journal, "start")["long"] == 1
 
-    await wait_for(started, timeout=20, what="the activity started")
+    await wait_for(started, timeout=20, condition="the activity started")
     assert await mesh.get_status(child_job) > 0
     assert await mesh.get_status(activity_job) > 0
     await handle.interrupt()
@@ -56,7 +56,7 @@ async def test_interrupt_drops_late_result(durable: Durable, journal: Path) -> N
         statuses = [await mesh.get_status(job) for job in (child_job, activity_job)]
         return all(status < INTERRUPTED_BELOW for status in statuses)
 
-    await wait_for(children_interrupted, timeout=10, what="children interrupted")
+    await wait_for(children_interrupted, timeout=10, condition="children interrupted")
     interrupted = await mesh.get_status(activity_job)
 
     async def late_result_handled() -> bool:
@@ -69,7 +69,7 @@ async def test_interrupt_drops_late_result(durable: Durable, journal: Path) -> N
         return depths == [0, 0]
 
     await wait_for(
-        late_result_handled, timeout=ACTIVITY_SECONDS + 10, what="late result"
+        late_result_handled, timeout=ACTIVITY_SECONDS + 10, condition="late result"
     )
     assert await mesh.get_status(activity_job) == interrupted
     activity_state = await mesh.get_state("", activity_job)
@@ -82,8 +82,8 @@ async def test_interrupt_drops_late_result(durable: Durable, journal: Path) -> N
 @pytest.mark.xfail(
     strict=True,
     reason="an interrupt writes the job's status and error but cancels none "
-    "of its timers; a sleep's timer stays in the app's timer set until it is "
-    "due and then fires a message the engine drops; the interrupt step must "
+    "of its timers. A sleep's timer stays in the app's timer set until it is "
+    "due and then fires a message the engine drops. The interrupt step must "
     "remove the job's timers",
 )
 async def test_interrupt_removes_timers(durable: Durable, journal: Path) -> None:
@@ -102,7 +102,7 @@ async def test_interrupt_removes_timers(durable: Durable, journal: Path) -> None
     async def timer_set() -> bool:
         return await store.next_timer_due(durable.app()) is not None
 
-    await wait_for(timer_set, timeout=20, what="the sleep's timer")
+    await wait_for(timer_set, timeout=20, condition="the sleep's timer")
     await handle.interrupt()
     with pytest.raises(WorkflowInterruptedError):
         await handle.result(timeout=10)
@@ -114,7 +114,7 @@ async def test_interrupt_removes_timers(durable: Durable, journal: Path) -> None
     strict=True,
     reason="a re-entered cycle activity gets no output maps: steps.leg2 never "
     "applies activity.output_maps, so the Durable collator's pivot has no "
-    "'item' after its first cycle and starts no wait but the first; gathered "
+    "'item' after its first cycle and starts no wait but the first, so gathered "
     "durable calls run one after another",
 )
 async def test_gathered_waits_start_together(durable: Durable, journal: Path) -> None:
@@ -134,7 +134,7 @@ async def test_gathered_waits_start_together(durable: Durable, journal: Path) ->
     async def started() -> bool:
         return _journal.counts(journal, "start")["long"] == 1
 
-    await wait_for(started, timeout=20, what="the activity started")
+    await wait_for(started, timeout=20, condition="the activity started")
     # The sleep and the child start with the activity, not after it.
     await asyncio.sleep(ACTIVITY_SECONDS / 3)
     try:

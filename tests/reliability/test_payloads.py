@@ -59,9 +59,9 @@ async def test_oversized_argument_rejected_at_start(
 @pytest.mark.xfail(
     strict=True,
     reason="a worker acknowledges its response with store.ack, which raises "
-    "PayloadTooLargeError; the worker does not catch it, so the request is "
+    "PayloadTooLargeError. The worker does not catch it, so the request is "
     "delivered and run again until it is dead-lettered with 'stream message "
-    "max delivery count exceeded'; the worker must answer with a terminal "
+    "max delivery count exceeded'. The worker must respond with a terminal "
     "error naming the size and max_payload_bytes instead",
 )
 @pytest.mark.parametrize(
@@ -90,6 +90,6 @@ async def test_oversized_payload_fails_once(
     assert await handle.status() == 0
     assert "max_payload_bytes" in str(caught.value)
     # The activity returns at once, or is never called when its argument
-    # is what is too large; either way it must not run again.
+    # is what is too large. Either way it must not run again.
     assert _journal.counts(journal, "start")[activity] <= 1
     assert _journal.counts(journal, "start")["sized"] <= 1

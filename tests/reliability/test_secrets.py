@@ -53,8 +53,8 @@ def exception_text(error: BaseException) -> str:
 
 def logged_text(caplog: pytest.LogCaptureFixture) -> str:
     """Return every captured log record, formatted with its exception."""
-    handler = logging.Formatter("%(name)s %(levelname)s %(message)s")
-    return "\n".join(handler.format(record) for record in caplog.records)
+    formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
+    return "\n".join(formatter.format(record) for record in caplog.records)
 
 
 @pytest.mark.parametrize("user", ["", "app"])
@@ -112,7 +112,7 @@ async def test_password_absent_from_store_reprs(server: LocalServer) -> None:
 @pytest.mark.xfail(
     strict=True,
     reason="hotmesh.durable.Connection is a dataclass whose generated repr "
-    "shows its url field, password included; the field needs repr=False "
+    "shows its url field, password included. The field needs repr=False "
     "or a repr that masks it, as ConnectionSettings has",
 )
 def test_password_absent_from_connection_repr() -> None:

@@ -47,7 +47,7 @@ class Outcome:
     due_ms: dict[str, int]
     woke_ms: dict[str, int]
     back_ms: int
-    """When the restarted server answered again."""
+    """When the restarted server first replied to PING."""
 
 
 def wake_ms(fields: dict[str, str]) -> int:
@@ -86,7 +86,7 @@ async def restart_while_sleeping(
             timers = await probe.timers()
             return timers if len(timers) == WORKFLOWS else None
 
-        timers = await wait_for(all_asleep, timeout=20, what="every sleep started")
+        timers = await wait_for(all_asleep, timeout=20, condition="every sleep started")
         assert server.process is not None
         server.process.kill()
         server.process.wait()
@@ -136,9 +136,9 @@ async def test_restart_wakes_each_once(
     strict=True,
     reason="a consumer loop that fails waits 0.2 s, then twice as long after "
     "each further failure, up to max_backoff_ms (60 s), and tries nothing "
-    "sooner when the server returns; after an outage the engine reads its "
+    "sooner when the server returns. After an outage the engine reads its "
     "stream up to one backoff step late, so sleeps that came due during the "
-    "outage end that late; retrying at least every timer_poll_ms would bound it",
+    "outage end that late. Retrying at least every timer_poll_ms would bound it",
 )
 async def test_restart_lateness_within_poll(
     persistent_server: tuple[str, LocalServer], namespace: str, journal: Path
@@ -154,6 +154,6 @@ async def test_restart_lateness_within_poll(
     latest = max(lateness.values())
     by_due = sorted(outcome.due_ms, key=outcome.due_ms.__getitem__)
     assert latest <= TIMER_POLL_MS + STEP_ALLOWANCE_MS, (
-        f"a sleep ended {latest} ms late; lateness in ms, by due time: "
-        f"{[lateness[job_id] for job_id in by_due]}"
+        f"a sleep ended {latest} ms late (lateness in ms, by due time: "
+        f"{[lateness[job_id] for job_id in by_due]})"
     )

@@ -2,7 +2,7 @@
 
 While an activity runs, its worker extends the lease of the request, so a
 reclaimer in another process leaves the request alone. The activity runs
-in a worker process; a worker in the test process reclaims every
+in a worker process, and a worker in the test process reclaims every
 ``RECLAIM_DELAY_MS`` while it runs.
 """
 
@@ -40,7 +40,7 @@ CASES = [
             strict=True,
             reason="lease extensions run on the worker's event loop, so a "
             "coroutine activity that blocks the loop stops them and another "
-            "worker reclaims and reruns it; extending leases from a thread of "
+            "worker reclaims and reruns it. Extending leases from a thread of "
             "their own would keep the claim",
         ),
     ),
@@ -52,7 +52,7 @@ CASES = [
             strict=True,
             reason="a worker extends its lease every third of its own "
             "reclaim_delay_ms, so a reclaimer configured with a shorter delay "
-            "takes the request over while it runs; the extension interval "
+            "takes the request over while it runs. The extension interval "
             "must follow the shortest reclaim delay of the group, or the "
             "lease must carry a deadline that reclaimers honour",
         ),
@@ -88,13 +88,13 @@ async def test_slow_activity_runs_once(
     async def started() -> bool:
         return _journal.counts(journal, "start")["slow"] == 1
 
-    await wait_for(started, timeout=30, what="the activity started")
+    await wait_for(started, timeout=30, condition="the activity started")
     await durable.worker()
 
     async def ended() -> bool:
         return runner.pid in _journal.pids(journal, "end", "slow")
 
-    await wait_for(ended, timeout=SLOW_SECONDS + 10, what="the activity ended")
+    await wait_for(ended, timeout=SLOW_SECONDS + 10, condition="the activity ended")
     assert _journal.pids(journal, "start", "slow") == [runner.pid]
     assert await handle.result(timeout=30) == "SLOW"
     assert _journal.pids(journal, "end", "slow") == [runner.pid]

@@ -74,7 +74,7 @@ async def test_inflight_activities_redelivered(
     async def all_started() -> bool:
         return sum(_journal.counts(journal, "start").values()) == WORKFLOWS
 
-    await wait_for(all_started, timeout=30, what="every activity started")
+    await wait_for(all_started, timeout=30, condition="every activity started")
     topic = activity_topic(TASK_QUEUE, "one_step")
     pending = await probe.pending(topic, WORKER_GROUP)
     assert sorted(entry.consumer for entry in pending) == [consumer] * WORKFLOWS
@@ -130,7 +130,7 @@ async def test_read_unacked_requests_redelivered(
     async def all_requested() -> bool:
         return await store.stream_depth(app, "relay.work") == REQUESTS
 
-    await wait_for(all_requested, timeout=20, what="every request sent")
+    await wait_for(all_requested, timeout=20, condition="every request sent")
     process = processes.start(
         "_callback_process.py",
         backend_url,
@@ -146,7 +146,7 @@ async def test_read_unacked_requests_redelivered(
     async def running() -> bool:
         return sum(_journal.counts(journal, "start").values()) == RUNNING
 
-    await wait_for(running, timeout=20, what="the first requests started")
+    await wait_for(running, timeout=20, condition="the first requests started")
     probe = StreamProbe(backend_url, app)
     try:
         pending = await probe.pending("relay.work", WORKER_GROUP)
@@ -171,7 +171,7 @@ async def test_read_unacked_requests_redelivered(
         statuses = [await engine.get_status(job_id) for job_id in job_ids]
         return statuses == [0] * REQUESTS
 
-    await wait_for(all_finished, timeout=30, what="every job finished")
+    await wait_for(all_finished, timeout=30, condition="every job finished")
     stalled = {line["name"] for line in _journal.read(journal)[:RUNNING]}
     for job_id in job_ids:
         state = await engine.get_state("relay.start", job_id)
@@ -220,7 +220,7 @@ async def kill_each_delivery(
             attempt = int(request["data"]["attempt"])
             return Delivery(pending[0].deliveries, attempt, pids[-1])
 
-        delivery = await wait_for(running, timeout=30, what=f"delivery {count}")
+        delivery = await wait_for(running, timeout=30, condition=f"delivery {count}")
         seen.append(delivery)
         processes.kill(by_pid[delivery.pid])
     return seen
@@ -333,10 +333,10 @@ async def test_crash_during_shutdown_leaves_nothing_owned(
     async def started() -> bool:
         return _journal.counts(journal, "start")["last"] == 1
 
-    await wait_for(started, timeout=30, what="the activity started")
+    await wait_for(started, timeout=30, condition="the activity started")
     process.send_signal(signal.SIGTERM)
     assert await processes.read_line(process) == "stopping"
-    # The shutdown waits for the stalled activity; the process dies meanwhile.
+    # The shutdown waits for the stalled activity, and the process dies meanwhile.
     await asyncio.sleep(0.5)
     assert process.poll() is None
     processes.kill(process)
