@@ -1,4 +1,4 @@
-"""A journal file that processes append one JSON line to per event.
+"""A journal file: one JSON line per event, appended by any process.
 
 Activities and worker callbacks of the reliability tests write an event
 when they start and when they end, so a test can count how often each ran
@@ -19,7 +19,8 @@ def record(journal: str | Path, event: str, name: str, **extra: Any) -> None:
     """Append one event as a JSON line, with this process's id and the time.
 
     One ``os.write`` to a file opened with ``O_APPEND`` appends the whole
-    line at once, so concurrent processes never interleave their lines.
+    line, so the lines of concurrent processes do not interleave on a local
+    file system.
     """
     line = {"pid": os.getpid(), "event": event, "name": name, **extra}
     line["at"] = time.time()

