@@ -95,7 +95,7 @@ class Message:
         """Parse a message; raise MalformedMessageError when it is invalid."""
         try:
             body = json.loads(text)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise MalformedMessageError(f"message is not valid JSON: {exc}") from exc
         if not isinstance(body, dict):
             raise MalformedMessageError("message is not a JSON object")
@@ -116,7 +116,7 @@ class Message:
         code = body.get("code", 200)
         try:
             code = int(code)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise MalformedMessageError(
                 f"message code is not a number: {code!r}"
             ) from exc

@@ -9,7 +9,6 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from hotmesh.errors import HotMeshError
 from hotmesh.store.protocol import AppKey, Store, StreamMessage
 
 logger = logging.getLogger(__name__)
@@ -107,7 +106,9 @@ class Router:
                 failures = 0
             except asyncio.CancelledError:
                 raise
-            except HotMeshError as exc:
+            except Exception as exc:
+                # Any failure of one pass (a lost connection, a message no
+                # handler could process) must not end the loop for good.
                 failures += 1
                 delay = min(0.1 * 2**failures, self.settings.max_backoff_ms / 1000)
                 logger.warning(
