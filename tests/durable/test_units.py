@@ -24,6 +24,10 @@ from hotmesh.durable._activities import qualified_name, run_activity
 from hotmesh.durable.errors import ApplicationError, error_from_dict, error_to_dict
 from hotmesh.errors import ConfigurationError, JobInterruptedError, JobNotFoundError
 
+# Importing the workflows registers the activities they proxy, as a worker's
+# imports would.
+from tests.durable import _workflows  # noqa: F401
+
 
 @pytest.mark.parametrize(
     ("value", "seconds"),

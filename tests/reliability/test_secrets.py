@@ -109,12 +109,6 @@ async def test_password_absent_from_store_reprs(server: LocalServer) -> None:
     assert leaks("\n".join(texts)) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hotmesh.durable.Connection is a dataclass whose generated repr "
-    "shows its url field, password included. The field needs repr=False "
-    "or a repr that masks it, as ConnectionSettings has",
-)
 def test_password_absent_from_connection_repr() -> None:
     connection = Connection(url=f"valkey://:{PASSWORD}@127.0.0.1:6379/0")
 

@@ -38,7 +38,7 @@ class Connection:
             for the other engines to respond.
     """
 
-    url: str | None = None
+    url: str | None = field(default=None, repr=False)
     engine: Mapping[str, Any] = field(default_factory=dict)
     activate_delay: float = 0.25
 
