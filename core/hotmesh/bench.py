@@ -170,7 +170,7 @@ def _increment(message: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass
 class BenchOptions:
-    """What ``hotmesh bench`` runs."""
+    """Workloads and sizes of one ``hotmesh bench`` run."""
 
     connection: Any = None
     workloads: tuple[str, ...] = WORKLOADS

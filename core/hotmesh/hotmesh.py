@@ -292,9 +292,9 @@ class HotMesh:
         self._scout = asyncio.create_task(self._run_scout(), name="hotmesh-scout")
 
     async def _run_scout(self) -> None:
-        """Fire due timers while this instance holds the scout role.
+        """Fire due timers while this instance has the scout role.
 
-        One engine of the app holds the role at a time; when it dies, the
+        One engine of the app has the role at a time, and when it dies, the
         lease lapses after ``scout_lease_ms`` and another engine takes over.
         A timer fires at most ``timer_poll_ms`` late while a scout runs.
         """

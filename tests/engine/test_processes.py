@@ -74,7 +74,7 @@ async def test_scout_fails_over(
     hotmesh = await mesh("procs", engine={"scout_lease_ms": 2000})
     await _deploy_versions(hotmesh)
     assert hotmesh.store is not None
-    # The other process started first and holds the scout role.
+    # The other process started first and has the scout role.
     assert not await hotmesh.store.acquire_role(hotmesh.app, "scout", "probe", 100)
 
     job_ids = [await hotmesh.pub("nap", {"seconds": 1}) for _ in range(5)]

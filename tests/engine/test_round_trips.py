@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import collections
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from hotmesh import HotMesh
+from hotmesh.bench import CountingStore
 from hotmesh.registry import open_store
-from hotmesh.store.protocol import Store
 
 MODEL = """
 app:
@@ -34,25 +33,6 @@ app:
         t1:
           - to: a1
 """
-
-
-class CountingStore:
-    """Forward every call to a store and count the calls by verb."""
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-        self.calls: collections.Counter[str] = collections.Counter()
-
-    def __getattr__(self, name: str) -> Any:
-        target = getattr(self._store, name)
-        if not callable(target):
-            return target
-
-        def counted(*args: Any, **kwargs: Any) -> Any:
-            self.calls[name] += 1
-            return target(*args, **kwargs)
-
-        return counted
 
 
 @pytest.mark.timeout(60)
@@ -88,7 +68,7 @@ async def test_step_costs_one_write(
         assert calls("create_job") == 1
         assert calls("commit_step") == 3
         assert calls("read_job") == (0 if state_cache else 3)
-        # The worker answers and acknowledges in one write.
+        # The worker responds and acknowledges in one write.
         assert calls("ack") == 1
         assert calls("add_message") == 0
     finally:

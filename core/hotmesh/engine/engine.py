@@ -1,6 +1,6 @@
 """The engine: reads engine-stream messages and carries jobs forward.
 
-An engine holds no job state of its own. For each message it reads the
+An engine keeps no job state of its own. For each message it reads the
 job's fields, computes one step, and commits it atomically together with
 the acknowledgement of the message. Any number of engines, in any number of
 processes, can consume the same stream.
@@ -161,7 +161,7 @@ class Engine:
     # -- message loop ---------------------------------------------------------
 
     async def process(self, item: StreamMessage) -> None:
-        """Process one engine-stream message; never raises for bad input."""
+        """Process one engine-stream message; bad input is logged, not raised."""
         try:
             message = Message.from_json(item.payload)
         except MalformedMessageError as exc:
@@ -396,8 +396,8 @@ class Engine:
 
         The signal waits ``early_signal_ttl_ms`` for the hook to register,
         which delivers it (see :meth:`_deliver_early_signals`). Both sides
-        check again after writing, so one of them always sees the other;
-        a signal delivered twice carries one message id and lands once.
+        check again after writing, so at least one of them finds the other. A
+        signal delivered twice carries one message id and lands once.
         Returns the registration when the hook registered meanwhile.
         """
         await self.store.kv_set(

@@ -37,7 +37,7 @@ GLOBAL_SCOPE = ":"
 
 @dataclass
 class Member:
-    """One engine or worker of this instance, as the quorum sees it."""
+    """One engine or worker of this instance, with its quorum profile."""
 
     router: Router
     role: str
@@ -212,7 +212,7 @@ class Quorum:
     # -- requests ---------------------------------------------------------------
 
     async def request_quorum(self, delay: float, details: bool = False) -> int:
-        """Ping every member, wait ``delay`` seconds, return how many answered."""
+        """Ping every member, wait ``delay`` seconds, return how many responded."""
         self._pongs = []
         ping = {"type": "ping", "originator": self.guid, "details": details}
         await self.pub(ping, APP_CHANNEL)

@@ -88,7 +88,7 @@ def finish_message(jid: str, gid: str) -> Outgoing:
 def emit_message(jid: str, gid: str, snapshot: Mapping[str, str]) -> Message:
     """Return the message that publishes a job's interim state.
 
-    ``snapshot`` holds the job's fields as the emitting step leaves them,
+    ``snapshot`` contains the job's fields as the emitting step leaves them,
     so the published state is that of the step, not of a later one.
     """
     return Message(
