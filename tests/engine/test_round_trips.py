@@ -62,12 +62,12 @@ async def test_step_costs_one_write(
 
         assert job["data"]["y"] == "counted"
         calls: Callable[[str], int] = counting.calls.__getitem__
-        # Steps: leg 1 of a1, leg 2 of a1, and the job's completion, each one
-        # atomic write. An engine that wrote the job's last state reuses it;
-        # without that cache each step first reads the state.
+        # Steps: leg 1 of a1, then leg 2 of a1 with the job's completion
+        # folded in, each one atomic write. An engine that wrote the job's
+        # last state reuses it; without that cache each step first reads it.
         assert calls("create_job") == 1
-        assert calls("commit_step") == 3
-        assert calls("read_job") == (0 if state_cache else 3)
+        assert calls("commit_step") == 2
+        assert calls("read_job") == (0 if state_cache else 2)
         # The worker responds and acknowledges in one write.
         assert calls("ack") == 1
         assert calls("add_message") == 0

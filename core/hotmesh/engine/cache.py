@@ -15,7 +15,7 @@ import dataclasses
 from collections import OrderedDict
 from collections.abc import Mapping
 
-from hotmesh.engine.state import metadata_field
+from hotmesh.engine.state import metadata_field, read_status
 from hotmesh.store.protocol import STATUS_FIELD, Guard, Step, StepResult
 
 VERSION_FIELD = "ver"
@@ -58,6 +58,23 @@ def versioned(step: Step, cached: Mapping[str, str] | None) -> Step:
         ]
     increments = [*step.increments, (VERSION_FIELD, 1)]
     return dataclasses.replace(step, guards=guards, increments=increments)
+
+
+def predicted(fields: Mapping[str, str], step: Step) -> dict[str, str]:
+    """Return the job's fields as ``step`` will leave them, if it applies.
+
+    Exact when the step carries the version guard of ``fields``: the store
+    then applies it to these very fields or not at all.
+    """
+    written = dict(fields)
+    written.update(step.fields)
+    for name in step.delete_fields:
+        written.pop(name, None)
+    for name, amount in step.increments:
+        written[name] = str(int(written.get(name) or 0) + amount)
+    status = (read_status(written) or 0) + step.status_delta
+    written[STATUS_FIELD] = str(status)
+    return written
 
 
 def after_commit(

@@ -16,7 +16,13 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from hotmesh.engine import stats, steps
-from hotmesh.engine.cache import StateCache, after_commit, versioned
+from hotmesh.engine.cache import (
+    VERSION_FIELD,
+    StateCache,
+    after_commit,
+    predicted,
+    versioned,
+)
 from hotmesh.engine.jobs import (
     Finish,
     JobRequest,
@@ -279,10 +285,11 @@ class Engine:
             step = dataclasses.replace(
                 step, guards=[steps.active_guard(), *step.guards]
             )
-            step = versioned(step, cached)
+            finish = await self._finish_inline(fields, step, lease)
+            step = versioned(finish or step, fields if finish else cached)
             result = await self.store.commit_step(self.app, step)
             if result.applied:
-                state = after_commit(fields, step, result)
+                state = None if finish else after_commit(fields, step, result)
                 if state is not None:
                     self.cache.remember(message.job_id, state)
                 if step.signals:
@@ -297,6 +304,43 @@ class Engine:
                 return None
         raise HotMeshError(
             f"step for job {message.job_id!r} kept conflicting; retry later"
+        )
+
+    async def _finish_inline(
+        self, fields: Mapping[str, str], step: Step, lease: Lease
+    ) -> Step | None:
+        """Return ``step`` with the job's completion folded in, when it
+        brings the status from above 0 to exactly 0; else None.
+
+        The completion (output, publications, parent result, expiry) is
+        computed from the fields the step will leave, which is exact because
+        the caller guards the step with the version of ``fields``. Folding
+        saves the separate finish message and its commit. Interrupted jobs
+        keep the finish message, which also interrupts their children.
+        """
+        status = read_status(fields)
+        if (
+            not step.on_finish
+            or VERSION_FIELD not in fields
+            or status is None
+            or status <= 0
+            or status + step.status_delta != 0
+        ):
+            return None
+        final = predicted(fields, step)
+        finish = finish_job(final, await self._publishes(final), lease)
+        if finish.notify_first:
+            return None
+        done = finish.step
+        return dataclasses.replace(
+            step,
+            guards=[*step.guards, *done.guards],
+            fields={**step.fields, **done.fields},
+            messages=[*step.messages, *done.messages],
+            on_finish=[],
+            expire_seconds=done.expire_seconds,
+            publish=[*step.publish, *done.publish],
+            drop_signals=[*step.drop_signals, *done.drop_signals],
         )
 
     @staticmethod
