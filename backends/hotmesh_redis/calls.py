@@ -196,6 +196,7 @@ def commit_step_call(keys: AppKeys, step: Step, max_bytes: int | None) -> Script
     call.add_messages(step.messages)
     call.add_messages(step.on_finish)
     call.add_timers(step.timers)
+    call.add(1 if step.cancel_timers else 0)
     call.add_pairs(step.signals.items(), "signal")
     call.add_dependents(step.dependents)
     call.add_expire(step.expire_seconds)

@@ -8,7 +8,7 @@ from hotmesh import errors
 from hotmesh.store.protocol import AppKey, NewJob, Step, StepResult
 from hotmesh_redis import calls
 from hotmesh_redis.base import RespBase, translated
-from hotmesh_redis.keys import ORIGIN_FIELD
+from hotmesh_redis.keys import ORIGIN_FIELD, TIMER_FIELD_PREFIX
 from hotmesh_redis.replies import lease_lost, text
 
 
@@ -98,7 +98,11 @@ class JobVerbs(RespBase):
             return None
         fields = {text(name): text(value) for name, value in state.items()}
         fields.pop(ORIGIN_FIELD, None)
-        return fields
+        return {
+            name: value
+            for name, value in fields.items()
+            if not name.startswith(TIMER_FIELD_PREFIX)
+        }
 
     @translated
     async def read_job_fields(

@@ -14,7 +14,8 @@ Key catalogue, for an app ``myapp`` in namespace ``hmsh``:
 =============================  ======  ==========================================
 key                            type    contents
 =============================  ======  ==========================================
-``hmsh:{myapp}:j:<job_id>``    hash    job state; field ``:`` is the status
+``hmsh:{myapp}:j:<job_id>``    hash    job state; field ``:`` is the status,
+                                      ``:timer:<id>`` a timer of the job
 ``hmsh:{myapp}:d:<job_id>``    list    dependents of the job
 ``hmsh:{myapp}:x:<topic>``     stream  messages of a topic (engine topic is "")
 ``hmsh:{myapp}:dlq:<topic>``   stream  dead-lettered messages of a topic
@@ -38,6 +39,16 @@ from hotmesh.store.protocol import AppKey
 
 ORIGIN_FIELD = ":origin"
 """Reserved job field holding the ``origin`` the job was created by."""
+
+TIMER_FIELD_PREFIX = ":timer:"
+"""Prefix of the reserved job fields that record the timers a job scheduled.
+
+Each field is the prefix followed by a timer id (``lib/timers.lua`` spells
+the same prefix). A step with ``cancel_timers`` removes the timers these
+fields name. NOTE: a record stays after its timer fires, so a job that
+sleeps many times keeps one such field per distinct timer id until the job
+is deleted or expires.
+"""
 
 _GLOB_SPECIAL = "*?[]\\"
 

@@ -1,7 +1,8 @@
 """Interrupting a workflow while its activity runs.
 
-The interrupt reaches the workflow's children, its timers go, and the
-activity's result, which arrives after the interrupt, changes nothing.
+The interrupt reaches the workflow's children, its timers and theirs go,
+and the activity's result, which arrives after the interrupt, changes
+nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from hotmesh.store.protocol import INTERRUPTED_BELOW
 from tests.reliability import _journal
 from tests.reliability._support import TASK_QUEUE, wait_for
 from tests.reliability._workflows import ONCE
-from tests.reliability.conftest import Durable
+from tests.reliability.conftest import Durable, MeshFactory
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -79,13 +80,6 @@ async def test_interrupt_drops_late_result(durable: Durable, journal: Path) -> N
     assert await handle.status() < INTERRUPTED_BELOW
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an interrupt writes the job's status and error but cancels none "
-    "of its timers. A sleep's timer stays in the app's timer set until it is "
-    "due and then fires a message the engine drops. The interrupt step must "
-    "remove the job's timers",
-)
 async def test_interrupt_removes_timers(durable: Durable, journal: Path) -> None:
     client = durable.client()
     mesh = await client.mesh()
@@ -108,6 +102,81 @@ async def test_interrupt_removes_timers(durable: Durable, journal: Path) -> None
         await handle.result(timeout=10)
 
     assert await store.next_timer_due(durable.app()) is None
+
+
+async def test_interrupt_removes_child_timers(durable: Durable, journal: Path) -> None:
+    client = durable.client()
+    mesh = await client.mesh()
+    store = mesh.store
+    assert store is not None
+    await durable.worker()
+    handle = await client.workflow.start(
+        workflow_name="child_then_slow",
+        task_queue=TASK_QUEUE,
+        args=[str(journal), "long", ACTIVITY_SECONDS],
+        retry_policy=ONCE,
+    )
+    child_job = f"{handle.workflow_id}-child_nap-1"
+
+    async def child_sleeps() -> bool:
+        return await store.next_timer_due(durable.app()) is not None
+
+    await wait_for(child_sleeps, timeout=20, condition="the child's timer")
+    await handle.interrupt()
+    with pytest.raises(WorkflowInterruptedError):
+        await handle.result(timeout=10)
+
+    async def child_interrupted() -> bool:
+        return await mesh.get_status(child_job) < INTERRUPTED_BELOW
+
+    await wait_for(child_interrupted, timeout=10, condition="child interrupted")
+    assert await store.next_timer_due(durable.app()) is None
+
+
+SELF_INTERRUPT_MODEL = """
+app:
+  id: selfstop
+  version: '1'
+  graphs:
+    - subscribes: selfstop.start
+      expire: 30
+      activities:
+        t0:
+          type: trigger
+        long:
+          type: hook
+          sleep: 60
+        short:
+          type: hook
+          sleep: 0.3
+        stop:
+          type: interrupt
+          reason: stopped by its own interrupt activity
+      transitions:
+        t0:
+          - to: long
+          - to: short
+        short:
+          - to: stop
+"""
+"""A job that sleeps 60 s in one branch and interrupts itself from another."""
+
+
+async def test_interrupt_activity_removes_timers(meshes: MeshFactory) -> None:
+    mesh = await meshes("selfstop")
+    await mesh.deploy(SELF_INTERRUPT_MODEL)
+    await mesh.activate("1", delay=0.05)
+    store = mesh.store
+    assert store is not None
+    job_id = await mesh.pub("selfstop.start", {})
+
+    async def interrupted() -> bool:
+        return await mesh.get_status(job_id) < INTERRUPTED_BELOW
+
+    await wait_for(interrupted, timeout=10, condition="the job interrupted itself")
+    state = await mesh.get_state("selfstop.start", job_id)
+    assert "stopped by its own interrupt activity" in state["metadata"]["err"]
+    assert await store.next_timer_due(mesh.app) is None
 
 
 @pytest.mark.xfail(

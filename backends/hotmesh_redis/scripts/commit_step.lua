@@ -15,6 +15,7 @@
 --   delete_fields            count, then names
 --   messages, on_finish      count, then (stream key index, payload)
 --   timers                   count, then 3 arguments each, see lib/timers.lua
+--   cancel_timers            1 to remove the job's timers first, else 0
 --   signals                  count, then key/registration pairs
 --   dependents               count, then 3 arguments each, see lib/job.lua
 --   expire_seconds           '' for none
@@ -50,6 +51,7 @@ local delete_fields = next_list()
 local messages = next_messages()
 local on_finish = next_messages()
 local timers = next_timers()
+local cancel_timers = next_int() == 1
 local signals = next_pairs()
 local dependents = next_dependents()
 local expire_seconds = next_arg()
@@ -139,9 +141,12 @@ if status_delta ~= 0 then
 end
 result[2] = status
 
+if cancel_timers then
+  cancel_job_timers(job_key, KEYS[3], KEYS[4])
+end
 if status >= interrupted_below then
   append_messages(messages)
-  schedule_timers(KEYS[3], KEYS[4], timers)
+  schedule_timers(KEYS[3], KEYS[4], timers, job_key)
   register_signals(signals)
   add_dependents(dependents)
 end

@@ -91,7 +91,7 @@ end
 local status_number = tonumber(status)
 if status_number >= interrupted_below then
   append_messages(messages)
-  schedule_timers(KEYS[3], KEYS[4], timers)
+  schedule_timers(KEYS[3], KEYS[4], timers, job_key)
   add_dependents(dependents)
 end
 if status_number <= 0 then

@@ -393,6 +393,7 @@ def interrupt_step(
         fields=written,
         status_delta=collator.INTERRUPT_DELTA,
         on_finish=[finish_message(jid, gid)],
+        cancel_timers=True,
     )
 
 

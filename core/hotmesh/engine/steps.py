@@ -442,6 +442,7 @@ def _leg1_interrupt(step: StepInput) -> Step:
         increments=[(counter_field(activity.id, dad), collator.leg1_complete(False))],
         status_delta=collator.INTERRUPT_DELTA - 1,
         on_finish=[finish_message(jid, gid)],
+        cancel_timers=True,
     )
 
 

@@ -100,7 +100,9 @@ class Timer:
 
     ``timer_id`` identifies the timer within the app: scheduling the same id
     twice keeps one timer, due at the later of the two times, with the
-    message scheduled for that time.
+    message scheduled for that time. A timer scheduled by a :class:`Step` or
+    a :class:`NewJob` belongs to that job, and a step with ``cancel_timers``
+    removes it (see :class:`Step`).
     """
 
     timer_id: str
@@ -176,16 +178,20 @@ class Step:
        field. The resulting values are returned. When a field to increment
        contains something other than an integer, the step raises
        ``StoreError`` and writes nothing.
-    5. When the new status is not below :data:`INTERRUPTED_BELOW`, append
+    5. When ``cancel_timers`` is true, remove every timer that this job's
+       steps and its :class:`NewJob` scheduled and that has not fired yet,
+       with its message. Timers scheduled through
+       :meth:`Store.schedule_timers` belong to no job and stay.
+    6. When the new status is not below :data:`INTERRUPTED_BELOW`, append
        ``messages``, schedule ``timers``, register ``signals`` and
        ``dependents``.
-    6. When the new status is at most 0 and the status before the delta was
+    7. When the new status is at most 0 and the status before the delta was
        above 0, append ``on_finish`` (the step that finished the job).
-    7. When ``expire_seconds`` is set, expire every key the job owns (its
+    8. When ``expire_seconds`` is set, expire every key the job owns (its
        state and its dependents list) after that many seconds (0 removes
        the expiry).
-    8. Remove ``drop_signals``; publish ``publish`` notifications.
-    9. Acknowledge and delete the leased message.
+    9. Remove ``drop_signals``; publish ``publish`` notifications.
+    10. Acknowledge and delete the leased message.
     """
 
     job_id: str
@@ -198,6 +204,7 @@ class Step:
     messages: Sequence[Outgoing] = ()
     on_finish: Sequence[Outgoing] = ()
     timers: Sequence[Timer] = ()
+    cancel_timers: bool = False
     signals: Mapping[str, str] = field(default_factory=dict)
     drop_signals: Sequence[str] = ()
     dependents: Sequence[Dependent] = ()

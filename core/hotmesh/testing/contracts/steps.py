@@ -13,6 +13,7 @@ from hotmesh.store.protocol import (
     Guard,
     GuardKind,
     Lease,
+    NewJob,
     Outgoing,
     Step,
     Store,
@@ -342,3 +343,87 @@ class TestSteps:
         assert await hotmesh_store.read_dependents(hotmesh_app, "parent") == [
             "child::job-1"
         ]
+
+    async def test_cancel_timers_removes_only_job_timers(
+        self, hotmesh_store: Store, hotmesh_app: AppKey
+    ) -> None:
+        created = Timer("created", 1_000, Outgoing("", "created"))
+        job = NewJob("job-1", 2, {"a": "1"}, timers=[created])
+        await hotmesh_store.create_job(hotmesh_app, job)
+        await create(hotmesh_store, hotmesh_app, "job-2", 2)
+        stepped = Timer("stepped", 2_000, Outgoing(WORK_TOPIC, "stepped"))
+        await hotmesh_store.commit_step(hotmesh_app, Step("job-1", timers=[stepped]))
+        other = Timer("other-job", 3_000, Outgoing("", "other-job"))
+        await hotmesh_store.commit_step(hotmesh_app, Step("job-2", timers=[other]))
+        no_job = Timer("no-job", 4_000, Outgoing("", "no-job"))
+        await hotmesh_store.schedule_timers(hotmesh_app, [no_job])
+        before = await hotmesh_store.read_job(hotmesh_app, "job-1")
+
+        result = await hotmesh_store.commit_step(
+            hotmesh_app,
+            Step("job-1", status_delta=INTERRUPTED_BELOW * 10, cancel_timers=True),
+        )
+
+        assert before == {"a": "1", STATUS_FIELD: "2"}
+        assert result.applied
+        assert await hotmesh_store.next_timer_due(hotmesh_app) == 3_000
+        assert await hotmesh_store.fire_due_timers(hotmesh_app, 10_000, 10) == 2
+        assert await peek(hotmesh_store, hotmesh_app) == ["other-job", "no-job"]
+        assert await peek(hotmesh_store, hotmesh_app, WORK_TOPIC) == []
+        state = await hotmesh_store.read_job(hotmesh_app, "job-1")
+        assert state == {"a": "1", STATUS_FIELD: str(result.status)}
+
+    async def test_cancel_timers_keeps_step_timers(
+        self, hotmesh_store: Store, hotmesh_app: AppKey
+    ) -> None:
+        await create(hotmesh_store, hotmesh_app, "job-1", 2)
+        first = Timer("first", 1_000, Outgoing("", "first"))
+        await hotmesh_store.commit_step(hotmesh_app, Step("job-1", timers=[first]))
+        second = Timer("second", 2_000, Outgoing("", "second"))
+
+        await hotmesh_store.commit_step(
+            hotmesh_app, Step("job-1", timers=[second], cancel_timers=True)
+        )
+        due_after_cancel = await hotmesh_store.next_timer_due(hotmesh_app)
+        await hotmesh_store.commit_step(hotmesh_app, Step("job-1", cancel_timers=True))
+
+        assert due_after_cancel == 2_000
+        assert await hotmesh_store.next_timer_due(hotmesh_app) is None
+        assert await hotmesh_store.fire_due_timers(hotmesh_app, 10_000, 10) == 0
+        assert await peek(hotmesh_store, hotmesh_app) == []
+
+    async def test_failed_guard_keeps_timers(
+        self, hotmesh_store: Store, hotmesh_app: AppKey
+    ) -> None:
+        await create(hotmesh_store, hotmesh_app, "job-1", 2)
+        timer = Timer("wake", 1_000, Outgoing("", "wake"))
+        await hotmesh_store.commit_step(hotmesh_app, Step("job-1", timers=[timer]))
+        step = Step(
+            "job-1",
+            guards=[Guard("missing", "exists")],
+            status_delta=INTERRUPTED_BELOW * 10,
+            cancel_timers=True,
+        )
+
+        result = await hotmesh_store.commit_step(hotmesh_app, step)
+
+        assert not result.applied
+        assert await hotmesh_store.next_timer_due(hotmesh_app) == 1_000
+
+    async def test_cancel_after_timer_fired(
+        self, hotmesh_store: Store, hotmesh_app: AppKey
+    ) -> None:
+        await create(hotmesh_store, hotmesh_app, "job-1", 2)
+        timer = Timer("wake", 1_000, Outgoing("", "wake"))
+        await hotmesh_store.commit_step(hotmesh_app, Step("job-1", timers=[timer]))
+        fired = await hotmesh_store.fire_due_timers(hotmesh_app, 1_000, 10)
+
+        result = await hotmesh_store.commit_step(
+            hotmesh_app, Step("job-1", status_delta=-2, cancel_timers=True)
+        )
+
+        assert fired == 1
+        assert result.applied
+        assert result.status == 0
+        assert await hotmesh_store.next_timer_due(hotmesh_app) is None
+        assert await peek(hotmesh_store, hotmesh_app) == ["wake"]
