@@ -12,8 +12,9 @@ anything, and the engine retries it from a fresh read.
 from __future__ import annotations
 
 import dataclasses
+import weakref
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 
 from hotmesh.engine.state import metadata_field, read_status
 from hotmesh.store.protocol import STATUS_FIELD, Guard, Step, StepResult
@@ -45,6 +46,30 @@ class StateCache:
         self._entries.move_to_end(job_id)
         while len(self._entries) > self.limit:
             self._entries.popitem(last=False)
+
+
+_shared: weakref.WeakValueDictionary[Hashable, StateCache] = (
+    weakref.WeakValueDictionary()
+)
+
+
+def shared_cache(key: Hashable, limit: int = DEFAULT_LIMIT) -> StateCache:
+    """Return the cache that engines of one process share for ``key``.
+
+    Engines of one app on one server, in one process (a Durable client and
+    worker, say), take turns reading the engine stream, so each would miss
+    the state the other wrote last. Sharing a cache between them is safe:
+    every cached step is guarded by the job's version. A ``limit`` of 0 or
+    less returns a disabled cache of its own.
+    """
+    if limit <= 0:
+        return StateCache(limit)
+    cache = _shared.get(key)
+    if cache is None:
+        cache = StateCache(limit)
+        _shared[key] = cache
+    cache.limit = max(cache.limit, limit)
+    return cache
 
 
 def versioned(step: Step, cached: Mapping[str, str] | None) -> Step:
