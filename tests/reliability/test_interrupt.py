@@ -179,13 +179,6 @@ async def test_interrupt_activity_removes_timers(meshes: MeshFactory) -> None:
     assert await store.next_timer_due(mesh.app) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a re-entered cycle activity gets no output maps: steps.leg2 never "
-    "applies activity.output_maps, so the Durable collator's pivot has no "
-    "'item' after its first cycle and starts no wait but the first, so gathered "
-    "durable calls run one after another",
-)
 async def test_gathered_waits_start_together(durable: Durable, journal: Path) -> None:
     client = durable.client()
     mesh = await client.mesh()
