@@ -44,14 +44,9 @@ CHANGES = [
     pytest.param(
         _workflows.sleep_then_step,
         _workflows.nap_before_sleep,
-        "execution index 1",
+        "made a sleep call of 0.5s at execution index 1, but its history "
+        "contains a sleep call of 2.0s there",
         id="sleep-before-sleep",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="a sleep's history entry holds no duration, so the inserted "
-            "sleep replays the recorded one and the workflow sleeps again "
-            "without an error. Comparing the recorded duration would catch it",
-        ),
     ),
 ]
 

@@ -17,7 +17,7 @@ import json
 import re
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from hotmesh.durable.errors import (
     DUPLICATE,
@@ -177,14 +177,16 @@ class Execution:
         if raw is None:
             recorded = self.history.get(index)
             if recorded is not None and recorded != kind:
-                self._mismatch(index, f"{kind} call", f"{recorded} call")
+                self.mismatch(index, f"{kind} call", f"{recorded} call")
             return None
         stored, recorded_name = read_stored(raw, self.workflow_id)
         if name and recorded_name and recorded_name != name:
-            self._mismatch(index, f"{kind} {name!r}", f"{kind} {recorded_name!r}")
+            self.mismatch(index, f"{kind} {name!r}", f"{kind} {recorded_name!r}")
         return stored
 
-    def _mismatch(self, index: int, found: str, recorded: str) -> None:
+    def mismatch(self, index: int, found: str, recorded: str) -> NoReturn:
+        """Raise NonDeterminismError for a call ``found`` at ``index`` where the
+        history contains the call ``recorded``."""
         raise NonDeterminismError(
             f"workflow {self.workflow_id!r} made a {found} at execution index "
             f"{index}, but its history contains a {recorded} there; the workflow "

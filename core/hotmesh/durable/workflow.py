@@ -22,6 +22,7 @@ import asyncio
 import inspect
 import json
 import logging
+import math
 import random as _random
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -88,6 +89,11 @@ async def sleep_for(duration: Duration) -> float:
 
     Accepts seconds, a ``timedelta`` or text such as ``"15 minutes"`` or
     ``"1 month"`` (see :func:`~hotmesh.durable.durations.to_seconds`).
+
+    Raises:
+        NonDeterminismError: The history contains a sleep of another
+            duration at this execution index. NOTE: a sleep inserted before
+            a recorded sleep of the same duration is not detected.
     """
     seconds = to_seconds(duration)
     execution = current()
@@ -95,12 +101,30 @@ async def sleep_for(duration: Duration) -> float:
     await asyncio.sleep(0)
     stored = execution.lookup("sleep", index)
     if stored is not None:
-        return float(stored.value or 0)
+        return _replayed_sleep(execution, index, seconds, stored.value)
     marker = _marker(execution, "sleep", index)
     value = json.dumps({"data": seconds})
     item = {"marker": marker, "duration": seconds, "value": value}
     await execution.suspend(Request("sleep", index, item))
     return seconds
+
+
+def _replayed_sleep(
+    execution: Execution, index: int, seconds: float, recorded: Any
+) -> float:
+    """Return a recorded sleep's seconds, checked against the requested ones.
+
+    The marker of a sleep stores its duration as its value.
+    """
+    if isinstance(recorded, bool) or not isinstance(recorded, int | float):
+        return seconds
+    if not math.isclose(recorded, seconds, rel_tol=1e-9, abs_tol=1e-9):
+        execution.mismatch(
+            index,
+            f"sleep call of {float(seconds)!r}s",
+            f"sleep call of {float(recorded)!r}s",
+        )
+    return float(recorded)
 
 
 async def wait_for(signal_id: str) -> Any:
