@@ -38,6 +38,7 @@ import pytest
 import redis
 
 from hotmesh.config import parse_url
+from hotmesh_redis.connection import tls_arguments
 
 BACKEND_NAMES = ("redis", "redis-stack", "valkey", "dragonfly", "cluster")
 """Every backend of the matrix, in the order tests run against them."""
@@ -350,9 +351,7 @@ def sync_client(url: str) -> redis.Redis:
     }
     if settings.path:
         return redis.Redis(unix_socket_path=settings.path, **common)
-    if settings.tls:
-        common["ssl"] = True
-        common["ssl_cert_reqs"] = settings.options.get("ssl_cert_reqs", "required")
+    common.update(tls_arguments(settings))
     return redis.Redis(host=settings.host, port=settings.port or 6379, **common)
 
 

@@ -8,7 +8,8 @@ connection that commands need) and one for pub/sub.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from typing import Any
 
 from hotmesh.errors import ConfigurationError
@@ -28,7 +29,17 @@ DEFAULT_MAX_PAYLOAD_BYTES = 64 * 1024 * 1024
 """Largest value a verb accepts by default (64 MiB), below the servers'
 512 MB bulk-string limit so an oversized value fails with a clear error."""
 
-_TLS_OPTIONS = ("ssl_cert_reqs", "ssl_ca_certs", "ssl_certfile", "ssl_keyfile")
+_TLS_FILE_OPTIONS = ("ssl_ca_certs", "ssl_certfile", "ssl_keyfile")
+_TLS_OPTIONS = (*_TLS_FILE_OPTIONS, "ssl_cert_reqs", "ssl_check_hostname")
+_CERT_REQS = ("none", "optional", "required")
+_BOOLEANS = {
+    "true": True,
+    "1": True,
+    "yes": True,
+    "false": False,
+    "0": False,
+    "no": False,
+}
 _KNOWN_OPTIONS = frozenset(
     {
         "max_payload_bytes",
@@ -53,6 +64,8 @@ class StoreOptions:
     """Seconds to wait for a command's reply; None waits as long as it takes."""
     client_name: str | None = None
     max_connections: int = DEFAULT_MAX_CONNECTIONS
+    tls: dict[str, Any] = field(default_factory=dict)
+    """TLS keyword arguments of the client library, empty without TLS."""
 
     @classmethod
     def from_settings(cls, settings: ConnectionSettings) -> StoreOptions:
@@ -69,7 +82,81 @@ class StoreOptions:
             or DEFAULT_CONNECT_TIMEOUT,
             socket_timeout=_seconds(options, "socket_timeout"),
             client_name=options.get("client_name"),
+            tls=tls_arguments(settings),
         )
+
+
+def tls_arguments(settings: ConnectionSettings) -> dict[str, Any]:
+    """Return the client's TLS keyword arguments, read from the URL options.
+
+    The server's certificate is verified by default (``ssl_cert_reqs``
+    ``required``), and so is its host name, unless ``ssl_cert_reqs`` is
+    ``none`` or ``ssl_check_hostname`` is false.
+
+    Raises:
+        ConfigurationError: A TLS option is given on a URL without TLS, has
+            an invalid value, or names a file that cannot be read.
+    """
+    options = settings.options
+    tls_options_set = [name for name in _TLS_OPTIONS if name in options]
+    if not settings.tls:
+        if tls_options_set:
+            raise ConfigurationError(
+                f"URL options {', '.join(tls_options_set)} apply to TLS connections only: "
+                "use the rediss:// or valkeys:// scheme (or its +cluster form)"
+            )
+        return {}
+    arguments: dict[str, Any] = {"ssl": True}
+    for name in _TLS_FILE_OPTIONS:
+        if name in options:
+            arguments[name] = _readable_file(options, name)
+    # valkey-py 6.2 loads a client certificate only together with its key.
+    if ("ssl_certfile" in arguments) != ("ssl_keyfile" in arguments):
+        raise ConfigurationError(
+            "URL options ssl_certfile and ssl_keyfile go together: give the "
+            "client certificate and its private key, or neither"
+        )
+    cert_reqs = options.get("ssl_cert_reqs", "required").lower()
+    if cert_reqs not in _CERT_REQS:
+        raise ConfigurationError(
+            f"invalid URL option ssl_cert_reqs={options['ssl_cert_reqs']!r}: "
+            f"expected one of {', '.join(_CERT_REQS)}"
+        )
+    arguments["ssl_cert_reqs"] = cert_reqs
+    check_hostname = _boolean(options, "ssl_check_hostname")
+    if check_hostname and cert_reqs == "none":
+        raise ConfigurationError(
+            "URL option ssl_check_hostname=true needs the server's certificate "
+            "verified: remove ssl_cert_reqs=none"
+        )
+    # Both client libraries skip the host name check when ssl_cert_reqs is
+    # none, and valkey-py 6.2 fails to connect if asked for it then.
+    arguments["ssl_check_hostname"] = (
+        cert_reqs != "none" and check_hostname is not False
+    )
+    return arguments
+
+
+def _readable_file(options: dict[str, str], name: str) -> str:
+    path = options[name]
+    if not path or not os.path.isfile(path) or not os.access(path, os.R_OK):
+        raise ConfigurationError(
+            f"invalid URL option {name}={path!r}: no readable file at that "
+            "path; give the path of a PEM file, percent-encoded in the URL"
+        )
+    return path
+
+
+def _boolean(options: dict[str, str], name: str) -> bool | None:
+    text = options.get(name)
+    if text is None:
+        return None
+    value = _BOOLEANS.get(text.lower())
+    if value is None:
+        raise ConfigurationError(
+            f"invalid URL option {name}={text!r}: expected true or false"
+        )
+    return value
 
 
 def _positive_int(options: dict[str, str], name: str) -> int | None:
@@ -120,11 +207,7 @@ def _common_kwargs(
         "socket_timeout": None if blocking else options.socket_timeout,
         "max_connections": options.max_connections,
     }
-    if settings.tls:
-        kwargs["ssl"] = True
-        for name in _TLS_OPTIONS:
-            if name in settings.options:
-                kwargs[name] = settings.options[name]
+    kwargs.update(options.tls)
     return kwargs
 
 

@@ -20,6 +20,8 @@ _NOT_CLUSTER_MARKERS = ("cluster mode is not enabled", "cluster support disabled
 # The cluster clients raise their own exception class, not ConnectionError,
 # when no startup node responds.
 _UNREACHABLE_MARKERS = ("cannot be connected", "unreachable")
+# OpenSSL's reason text, which both clients keep in their message.
+_TLS_VERIFY_MARKER = "certificate verify failed"
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,12 @@ def translate(
         return errors.ConfigurationError(
             f"{where} names a cluster, but the server is not a cluster node; "
             "use a URL scheme without '+cluster'"
+        )
+    if _TLS_VERIFY_MARKER in lowered:
+        return errors.ConnectionFailedError(
+            f"TLS certificate verification failed for {where}: {detail} Check "
+            "that URL option ssl_ca_certs names the CA that signed the "
+            "server's certificate and that the certificate names the URL's host"
         )
     connection_errors = (table.connection, table.timeout, OSError, asyncio.TimeoutError)
     unreachable = isinstance(exc, table.cluster) and any(

@@ -17,8 +17,10 @@ import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
 
 from hotmesh.config import parse_url
+from hotmesh.durable import Client, Connection, Worker
 from hotmesh.store.protocol import AppKey
 from hotmesh_redis.keys import AppKeys, escape_glob
+from tests.reliability import _workflows
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -58,6 +60,33 @@ async def wait_for(
         if loop.time() > deadline:
             raise AssertionError(f"{condition} not met within {timeout} s")
         await asyncio.sleep(interval)
+
+
+async def run_workflow(
+    url: str, namespace: str, workflow_name: str, args: list[Any]
+) -> Any:
+    """Run one reliability workflow with a worker in this process; return its result.
+
+    The worker and client connect with ``url`` and are closed afterwards.
+    """
+    connection = Connection(url=url, engine=ENGINE, activate_delay=0.05)
+    worker = await Worker.create(
+        connection=connection,
+        namespace=namespace,
+        task_queue=TASK_QUEUE,
+        workflow=_workflows.workflows(),
+    )
+    try:
+        async with Client(connection, namespace=namespace) as client:
+            handle = await client.workflow.start(
+                workflow_name=workflow_name,
+                task_queue=TASK_QUEUE,
+                args=args,
+                retry_policy=_workflows.ONCE,
+            )
+            return await handle.result(timeout=20)
+    finally:
+        await worker.shutdown()
 
 
 # -- processes ------------------------------------------------------------------
