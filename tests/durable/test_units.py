@@ -61,6 +61,11 @@ def test_duration_in_seconds(value: object, seconds: float) -> None:
         (float("nan"), "0 or more"),
         (True, "pass seconds"),
         (None, "pass seconds"),
+        (10**400, "an integer of 1329 bits is outside the float range"),
+        # repr() raises ValueError for an int of more than 4300 digits.
+        pytest.param(
+            -(10**5000), "an integer of 16610 bits is outside", id="5001-digits"
+        ),
     ],
 )
 def test_invalid_duration(value: object, message: str) -> None:

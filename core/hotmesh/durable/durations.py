@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from datetime import timedelta
 
 from hotmesh.durable.errors import InvalidDurationError
@@ -52,12 +53,26 @@ def to_seconds(value: Duration) -> float:
     elif isinstance(value, str):
         seconds = _parse_text(value)
     else:
-        seconds = float(value)
+        seconds = _to_float(value)
     if not math.isfinite(seconds) or seconds < 0:
         raise InvalidDurationError(
             f"duration {value!r} is invalid: use a finite value of 0 or more"
         )
     return seconds
+
+
+def _to_float(number: int | float) -> float:
+    try:
+        return float(number)
+    except OverflowError:
+        # Only an int can overflow. Its repr() raises ValueError beyond 4300
+        # digits, so the message gives its size instead.
+        bits = int(number).bit_length()
+        raise InvalidDurationError(
+            f"duration is invalid: an integer of {bits} bits is outside the "
+            f"float range of ±{sys.float_info.max:.6g}; use a finite value of "
+            "0 or more"
+        ) from None
 
 
 def _parse_text(text: str) -> float:
