@@ -368,12 +368,6 @@ def test_pipe_functions_raise_typed_errors(function: str, arguments: list[Any]) 
     outcome(lambda: evaluate_pipe([arguments, [function]], CONTEXT))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the evaluator recurses once per nested @pipe and lets "
-    "RecursionError out for a pipe nested 300 levels deep, which a model "
-    "can hold",
-)
 def test_deep_pipe_is_typed() -> None:
     pipe: dict[str, Any] = {"@pipe": [["x"]]}
     for _ in range(300):

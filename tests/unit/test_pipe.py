@@ -475,6 +475,33 @@ def test_deeply_nested_pipes() -> None:
     assert run(rows) == 0
 
 
+def nest_pipes(levels: int) -> dict[str, Any]:
+    """Return a pipe whose innermost ``@pipe`` is ``levels`` rows deep."""
+    pipe: dict[str, Any] = {"@pipe": [["x"]]}
+    for _ in range(levels):
+        pipe = {"@pipe": [pipe]}
+    return pipe
+
+
+def test_pipe_nesting_limit_allowed() -> None:
+    assert evaluate_pipe(nest_pipes(100), {}) == "x"
+
+
+def test_pipe_nesting_beyond_limit_rejected() -> None:
+    with pytest.raises(PipeError, match="nest more than 100 levels deep"):
+        evaluate_pipe(nest_pipes(101), {})
+
+
+def test_reduce_nesting_beyond_limit_rejected() -> None:
+    # Each step adds two levels: a @reduce row and the @pipe in its body.
+    rows: list[Any] = [["x"]]
+    for _ in range(51):
+        rows = [[[1], 0], {"@reduce": [{"@pipe": rows}]}]
+
+    with pytest.raises(PipeError, match="nest more than 100 levels deep"):
+        run(rows)
+
+
 def test_nullish_chain_with_defaults() -> None:
     rows = [
         ["{w.output.data.max}", "{t.output.data.max}"],

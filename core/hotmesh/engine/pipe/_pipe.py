@@ -26,6 +26,13 @@ from hotmesh.errors import PipeError
 PIPE_KEY: Final = "@pipe"
 REDUCE_KEY: Final = "@reduce"
 
+MAX_PIPE_DEPTH: Final = 100
+"""Maximum nesting depth of ``@pipe`` and ``@reduce`` rows in one pipe.
+
+Each level is a recursive call, so the bound keeps a deep pipe from
+exhausting Python's recursion limit.
+"""
+
 Row = list[Any]
 
 
@@ -70,20 +77,32 @@ def evaluate_pipe(
     Returns UNDEFINED for a pipe with no rows.
 
     Raises:
-        PipeError: A function is unknown or fails, or a row is malformed.
+        PipeError: A function is unknown or fails, a row is malformed, or
+            ``@pipe`` and ``@reduce`` rows nest more than
+            :data:`MAX_PIPE_DEPTH` levels deep.
     """
     rows = pipe[PIPE_KEY] if is_pipe(pipe) else pipe
-    return _Evaluation(context, reduce_context).run(rows, None)
+    return _Evaluation(context, reduce_context, 0).run(rows, None)
 
 
 class _Evaluation:
     def __init__(
-        self, context: Mapping[str, Any], reduce_context: Mapping[str, Any] | None
+        self,
+        context: Mapping[str, Any],
+        reduce_context: Mapping[str, Any] | None,
+        depth: int,
     ) -> None:
         self.context = context
         self.reduce_context = reduce_context
+        # The number of @pipe and @reduce rows this evaluation is inside.
+        self.depth = depth
 
     def run(self, rows: Any, current: Row | None) -> Any:
+        if self.depth > MAX_PIPE_DEPTH:
+            raise PipeError(
+                f"@pipe and @reduce rows nest more than {MAX_PIPE_DEPTH} levels "
+                "deep; flatten the pipe into fewer nested rows"
+            )
         if not isinstance(rows, list | tuple):
             raise PipeError(f"a pipe must be a list of rows, got {rows!r}")
         start = 0
@@ -103,9 +122,8 @@ class _Evaluation:
         self, row: Any, position: int, current: Row | None, queue: Row
     ) -> Row | None:
         if is_pipe(row):
-            queue.append(
-                _Evaluation(self.context, self.reduce_context).run(row[PIPE_KEY], None)
-            )
+            nested = _Evaluation(self.context, self.reduce_context, self.depth + 1)
+            queue.append(nested.run(row[PIPE_KEY], None))
             return current
         if queue:
             current = list(queue)
@@ -153,7 +171,8 @@ class _Evaluation:
                 "$key": key,
                 "$index": index,
             }
-            output = _Evaluation(self.context, variables).run(body, [output])
+            body_evaluation = _Evaluation(self.context, variables, self.depth + 1)
+            output = body_evaluation.run(body, [output])
         return output
 
 
