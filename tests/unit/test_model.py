@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import textwrap
 from pathlib import Path
@@ -1022,3 +1023,132 @@ def test_ref_into_root_file(tmp_path: Path) -> None:
     )
 
     assert load_model(root).activity("t1").job_maps == {"x": 1}
+
+
+def test_unprintable_character_located() -> None:
+    problems = problems_of("app:\n  id: a\x7fb\n")
+
+    assert [(p.file, p.line) for p in problems] == [("", 2)]
+    assert problems[0].message == (
+        "invalid YAML: character U+007F at column 8 is not allowed; remove it, "
+        'or write it as the escape "\\x7f" in a double-quoted string'
+    )
+
+
+def test_non_string_activity_type() -> None:
+    problems = problems_of(MINIMAL.replace("type: trigger", "type: [trigger]"))
+
+    paths = [p.path for p in problems]
+    assert paths[0] == "app.graphs[0].activities.t1.type"
+    assert problems[0].message.startswith(
+        "the activity type must be a string, not ['trigger']; valid types:"
+    )
+
+
+def laughs(levels: int, ref: bool = False) -> str:
+    """Return a model whose x{levels} expands to 9**(levels + 1) scalars."""
+    lines = ["app:", "  id: laughs", "  version: '1'"]
+    lines.append("  x0: &a0 [" + ", ".join(["lol"] * 9) + "]")
+    for level in range(1, levels + 1):
+        item = f"{{$ref: '#/app/x{level - 1}'}}" if ref else f"*a{level - 1}"
+        lines.append(f"  x{level}: &a{level} [" + ", ".join([item] * 9) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def test_alias_expansion_limit() -> None:
+    problems = problems_of(laughs(8))
+
+    assert [(p.path, p.line) for p in problems] == [("", 8)]
+    assert problems[0].message.startswith(
+        "YAML aliases add more than 100000 nodes to the model"
+    )
+
+
+def test_ref_expansion_limit() -> None:
+    problems = problems_of(laughs(8, ref=True))
+
+    assert len(problems) == 1
+    assert problems[0].path.startswith("app.x")
+    assert problems[0].message.startswith(
+        "$refs add more than 100000 nodes to the model"
+    )
+
+
+def test_small_alias_expansion_loads() -> None:
+    anchors = laughs(3).splitlines()[3:]
+    text = inline(MINIMAL) + "  settings:\n" + "".join(f"  {x}\n" for x in anchors)
+
+    settings = load_model(text).settings
+
+    assert len(settings["x3"]) == 9
+    assert settings["x3"][8][8][8] == ["lol"] * 9
+
+
+def nested(levels: int) -> str:
+    """Return a flow YAML list whose innermost list is ``levels`` levels down."""
+    return "[" * (levels + 1) + "]" * (levels + 1)
+
+
+def test_nesting_limit_allowed() -> None:
+    # The list at app.settings.x is 3 levels below the root, so its
+    # innermost list is 100 levels below.
+    model = load_model(inline(MINIMAL) + f"  settings: {{x: {nested(97)}}}\n")
+
+    assert model.settings["x"] == json.loads(nested(97))
+
+
+def test_nesting_beyond_limit_rejected() -> None:
+    problems = problems_of(inline(MINIMAL) + f"  settings: {{x: {nested(98)}}}\n")
+
+    assert [(p.path, p.line) for p in problems] == [("", 9)]
+    assert problems[0].message == (
+        "the model is nested more than 100 levels deep; "
+        "flatten the mappings and lists here"
+    )
+
+
+@pytest.mark.parametrize(
+    ("anchor", "reference", "message"),
+    [
+        ("&a0 ", "*a0", "YAML aliases nest the model more than 100 levels deep"),
+        ("", "{$ref: '#/app/a0'}", "$refs nest the model more than 100 levels deep"),
+    ],
+    ids=["alias", "ref"],
+)
+def test_nesting_by_reference_rejected(
+    anchor: str, reference: str, message: str
+) -> None:
+    # Neither list is 100 levels deep, but a1 nests a0 50 levels down.
+    text = inline(MINIMAL) + f"  a0: {anchor}{nested(60)}\n"
+    text += "  a1: " + "[" * 50 + reference + "]" * 50 + "\n"
+    problems = problems_of(text)
+
+    assert [p.line for p in problems] == [9]
+    assert problems[0].message.startswith(message)
+
+
+def test_nul_in_model_path() -> None:
+    problems = problems_of("model\x00.yaml")
+
+    assert [p.file for p in problems] == ["model\\x00.yaml"]
+    assert problems[0].message.startswith(
+        "model file cannot be opened: a file path cannot contain a NUL character"
+    )
+
+
+def test_nul_in_ref_path(tmp_path: Path) -> None:
+    root = write(
+        tmp_path,
+        "hotmesh.yaml",
+        """
+        app:
+          id: nul
+          version: '1'
+          graphs:
+            - $ref: ./g%00.yaml
+        """,
+    )
+    problems = problems_of(root)
+
+    assert [p.path for p in problems] == ["app.graphs[0].$ref"]
+    assert "a file path cannot contain a NUL character" in problems[0].message

@@ -89,9 +89,11 @@ class GraphChecker:
             path = (*rule_path, "conditions")
             mappings.check_tree(conditions, path, report, in_hook=True)
 
-    def _type_of(self, aid: str) -> Any:
+    def _type_of(self, aid: str) -> str | None:
+        """Return an activity's type, or None unless it is a string."""
         definition = self.activities.get(aid)
-        return definition.get("type") if isinstance(definition, dict) else None
+        kind = definition.get("type") if isinstance(definition, dict) else None
+        return kind if isinstance(kind, str) else None
 
     def _rules(self, section: str) -> list[tuple[NodePath, dict[str, Any]]]:
         """List the mapping entries of ``transitions`` or ``hooks`` with paths."""
@@ -138,10 +140,14 @@ class GraphChecker:
         kind = definition.get("type")
         if kind not in (*ACTIVITY_TYPES, LEGACY_HOOK_TYPE):
             valid = ", ".join(ACTIVITY_TYPES)
-            reason = (
-                "missing activity type" if kind is None else f"unknown type {kind!r}"
-            )
+            if kind is None:
+                reason = "missing activity type"
+            elif isinstance(kind, str):
+                reason = f"unknown type {kind!r}"
+            else:
+                reason = f"the activity type must be a string, not {kind!r}"
             report((*path, "type"), f"{reason}; valid types: {valid}")
+            kind = None
         _check_fields(kind, definition, path, report)
 
     def _check_transitions(self, report: Report) -> list[tuple[str, str, NodePath]]:
@@ -245,9 +251,13 @@ class GraphChecker:
 
 
 def _check_fields(
-    kind: Any, definition: dict[str, Any], path: NodePath, report: Report
+    kind: str | None, definition: dict[str, Any], path: NodePath, report: Report
 ) -> None:
-    """Check the fields that a type requires or constrains."""
+    """Check the fields that a type requires or constrains.
+
+    ``kind`` is None when the type is missing or invalid, which the caller
+    has reported.
+    """
     topic = definition.get("topic")
     if topic is not None and not (isinstance(topic, str) and topic):
         report((*path, "topic"), f"'topic' must be a non-empty string, not {topic!r}")

@@ -6,6 +6,10 @@ an optional JSON-pointer fragment (RFC 6901). ``{$ref: '#/a/b'}`` points into
 the same file. Keys written beside ``$ref`` extend the referenced mapping.
 Unreadable files, YAML errors, missing targets and circular references are
 collected as problems rather than raised.
+
+Each ``$ref`` copies its target, so ``$ref``s to values that hold
+``$ref``s grow the document exponentially. The resolver stops with a
+problem once they add more than :data:`MAX_REF_NODES` nodes.
 """
 
 from __future__ import annotations
@@ -15,13 +19,23 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from hotmesh.engine.model._yaml import NodePath, SourceFile, format_path, parse_yaml
+from hotmesh.engine.model._yaml import (
+    MAX_DEPTH,
+    LimitExceededError,
+    NodePath,
+    SourceFile,
+    format_path,
+    parse_yaml,
+)
 from hotmesh.errors import Problem
 
 REF_KEY = "$ref"
 
 INLINE_PREFIX = "app:"
 """Text whose stripped form starts with this is inline YAML, not a path."""
+
+MAX_REF_NODES = 100_000
+"""Maximum number of nodes that ``$ref``s add beyond the parsed files' nodes."""
 
 _RefKey = tuple[str, str]
 """A file identity and a JSON pointer: one link in a chain of ``$ref``s."""
@@ -67,18 +81,27 @@ def load_document(source: str | os.PathLike[str]) -> LoadedDocument:
     """
     resolver = _Resolver()
     if isinstance(source, str) and source.strip().startswith(INLINE_PREFIX):
-        root, problems = parse_yaml(source, "")
-        resolver.problems.extend(problems)
+        root = resolver.parse_inline(source)
     else:
         root = resolver.open_root(os.fspath(source))
     if root is None:
-        locations: dict[NodePath, Location] = {(): Location("", 1)}
-        return LoadedDocument(None, locations, resolver.problems, {()})
+        return _empty_document(resolver.problems)
     chain = (_file_key(root.name), "")
-    data = resolver.resolve(root, root.data, (), (), (chain,))
+    try:
+        data = resolver.resolve(root, root.data, (), (), (chain,))
+    except LimitExceededError as exc:
+        path = format_path(exc.path)
+        resolver.problems.append(Problem(str(exc), path, exc.file, exc.line))
+        return _empty_document(resolver.problems)
     return LoadedDocument(
         data, resolver.locations, resolver.problems, resolver.unresolved
     )
+
+
+def _empty_document(problems: list[Problem]) -> LoadedDocument:
+    """Return a document without data, whose problems explain why."""
+    locations: dict[NodePath, Location] = {(): Location("", 1)}
+    return LoadedDocument(None, locations, problems, {()})
 
 
 def _file_key(name: str) -> str:
@@ -87,6 +110,8 @@ def _file_key(name: str) -> str:
 
 def _read(name: str) -> tuple[str | None, str]:
     """Read a UTF-8 file; return its text, or None and why it failed."""
+    if "\0" in name:
+        return None, "cannot be opened: a file path cannot contain a NUL character"
     try:
         with open(name, encoding="utf-8") as stream:
             return stream.read(), ""
@@ -129,13 +154,22 @@ class _Resolver:
         self.unresolved: set[NodePath] = set()
         self._files: dict[str, SourceFile | None] = {}
         self._names: dict[str, str] = {}
+        self._parsed_nodes = 0
+        self._output_nodes = 0
+
+    def parse_inline(self, text: str) -> SourceFile | None:
+        """Parse inline YAML text, which has no file name."""
+        return self._parse("", text)
 
     def open_root(self, name: str) -> SourceFile | None:
         """Parse the model file ``name``, reporting a problem if it cannot be read."""
         text, reason = _read(name)
         if text is None:
-            hint = "; inline YAML must start with 'app:'" if "\n" in name else ""
-            self.problems.append(Problem(f"model file {reason}{hint}", file=name))
+            inline = "\n" in name or "\0" in name
+            hint = "; inline YAML must start with 'app:'" if inline else ""
+            display_name = name.replace("\0", "\\x00")
+            message = f"model file {reason}{hint}"
+            self.problems.append(Problem(message, file=display_name))
             return None
         return self._parse(name, text)
 
@@ -151,9 +185,27 @@ class _Resolver:
 
         ``source_path`` is where ``value`` sits in ``source``, and ``chain``
         lists the references being followed, to detect cycles.
+
+        Raises:
+            LimitExceededError: ``$ref``s nest the output deeper than
+                :data:`MAX_DEPTH` levels or add more than
+                :data:`MAX_REF_NODES` nodes to it.
         """
         line = source.lines.get(source_path, 1)
         self.locations[path] = Location(source.name, line)
+        self._output_nodes += 1
+        if len(path) > MAX_DEPTH:
+            message = (
+                f"$refs nest the model more than {MAX_DEPTH} levels deep at "
+                "this node; reference fewer nested values"
+            )
+            raise LimitExceededError(message, line, file=source.name)
+        if self._output_nodes > self._parsed_nodes + MAX_REF_NODES:
+            message = (
+                f"$refs add more than {MAX_REF_NODES} nodes to the model, "
+                "crossing the limit here; reference large values fewer times"
+            )
+            raise LimitExceededError(message, line, path, source.name)
         if isinstance(value, dict):
             if REF_KEY in value:
                 return self._follow(source, value, source_path, path, chain)
@@ -267,6 +319,8 @@ class _Resolver:
         key = _file_key(name)
         parsed, problems = parse_yaml(text, name)
         self.problems.extend(problems)
+        if parsed is not None:
+            self._parsed_nodes += len(parsed.lines)
         self._names[key] = name
         self._files[key] = parsed
         return parsed

@@ -14,6 +14,21 @@ NodePath = tuple[str | int, ...]
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
+MAX_DEPTH = 100
+"""Maximum nesting depth of mappings and lists in a model, with the root at 0.
+
+The YAML composer and the loader recurse for each level, so a deeper
+document would exhaust Python's recursion limit. The TypeScript SDK's
+test apps nest at most 16 levels.
+"""
+
+MAX_ALIAS_NODES = 100_000
+"""Maximum number of nodes that YAML aliases may add to one file.
+
+Each alias stands for a copy of the node it names, so a few lines of
+aliases of aliases expand to billions of nodes.
+"""
+
 
 @dataclass(frozen=True)
 class SourceFile:
@@ -53,13 +68,21 @@ def parse_yaml(text: str, name: str) -> tuple[SourceFile | None, list[Problem]]:
         The parsed file, or None when the text is not valid YAML, and the
         problems found.
     """
-    loader = yaml.SafeLoader(text)
+    try:
+        # The reader checks for characters YAML does not allow when created.
+        loader = _DepthLimitedLoader(text)
+    except yaml.reader.ReaderError as exc:
+        return None, [_character_problem(exc, text, name)]
     builder = _TreeBuilder(loader, name)
     try:
         node = loader.get_single_node()
+        if node is not None:
+            _check_alias_expansion(node)
         data = None if node is None else builder.build(node, (), _line(node))
     except yaml.YAMLError as exc:
         return None, [_syntax_problem(exc, name)]
+    except LimitExceededError as exc:
+        return None, [Problem(str(exc), format_path(exc.path), name, exc.line)]
     finally:
         loader.dispose()
     builder.lines.setdefault((), 1)
@@ -68,6 +91,102 @@ def parse_yaml(text: str, name: str) -> tuple[SourceFile | None, list[Problem]]:
 
 def _line(node: yaml.Node) -> int:
     return int(node.start_mark.line) + 1
+
+
+class LimitExceededError(Exception):
+    """A document is nested too deeply or expands to too many nodes."""
+
+    def __init__(
+        self, message: str, line: int | None, path: NodePath = (), file: str = ""
+    ) -> None:
+        super().__init__(message)
+        self.line = line
+        self.path = path
+        self.file = file
+
+
+class _DepthLimitedLoader(yaml.SafeLoader):
+    """A safe loader that stops composing below :data:`MAX_DEPTH` levels."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if self._depth > MAX_DEPTH:
+            # The PyYAML stubs leave peek_event untyped.
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            line = int(event.start_mark.line) + 1
+            message = (
+                f"the model is nested more than {MAX_DEPTH} levels deep; "
+                "flatten the mappings and lists here"
+            )
+            raise LimitExceededError(message, line)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _check_alias_expansion(root: yaml.Node) -> None:
+    """Check that aliases add at most :data:`MAX_ALIAS_NODES` nodes.
+
+    The composer returns the anchored node itself for each alias, so a node
+    met a second time is an alias, and it adds the expanded size of that
+    node. The walk visits each written node once, in document order, where
+    an anchor always comes before its aliases.
+
+    Raises:
+        LimitExceededError: The limit is exceeded, at the line of the anchor
+            whose alias crosses it.
+    """
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    added = 0
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        children = _children(node)
+        if children_done:
+            # A child still open is a recursive alias, which the tree
+            # builder reports, so it adds nothing here.
+            sizes[id(node)] = 1 + sum(sizes.get(id(child), 0) for child in children)
+            open_nodes.discard(id(node))
+        elif id(node) in sizes:
+            added += sizes[id(node)]
+            if added > MAX_ALIAS_NODES:
+                message = (
+                    f"YAML aliases add more than {MAX_ALIAS_NODES} nodes to the "
+                    "model, crossing the limit at an alias of the node on this "
+                    "line; alias large nodes fewer times"
+                )
+                raise LimitExceededError(message, _line(node))
+        elif id(node) not in open_nodes:
+            open_nodes.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in reversed(children))
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [child for pair in node.value for child in pair]
+    return []
+
+
+def _character_problem(exc: yaml.reader.ReaderError, text: str, name: str) -> Problem:
+    """Describe a character the YAML reader rejects, with its line and column."""
+    position = int(exc.position)
+    line = text.count("\n", 0, position) + 1
+    column = position - text.rfind("\n", 0, position)
+    code = int(exc.character)
+    fix = "remove it"
+    if code <= 0xFF:
+        fix += f', or write it as the escape "\\x{code:02x}" in a double-quoted string'
+    message = f"invalid YAML: character U+{code:04X} at column {column} is not allowed"
+    return Problem(f"{message}; {fix}", file=name, line=line)
 
 
 def _syntax_problem(exc: yaml.YAMLError, name: str) -> Problem:
@@ -89,8 +208,19 @@ class _TreeBuilder:
         self._merged_counts: dict[int, int] = {}
 
     def build(self, node: yaml.Node, path: NodePath, line: int) -> Any:
-        """Build the value of ``node`` found at ``path``, written on ``line``."""
+        """Build the value of ``node`` found at ``path``, written on ``line``.
+
+        Raises:
+            LimitExceededError: Aliases nest the value deeper than
+                :data:`MAX_DEPTH` levels.
+        """
         self.lines[path] = line
+        if len(path) > MAX_DEPTH:
+            message = (
+                f"YAML aliases nest the model more than {MAX_DEPTH} levels deep "
+                "at this node; alias fewer nested nodes"
+            )
+            raise LimitExceededError(message, line)
         if id(node) in self._open_nodes:
             self._report(path, "recursive YAML alias: a node contains itself")
             return None
