@@ -27,6 +27,7 @@ from hotmesh_redis.connection import (
 from hotmesh_redis.errors import translate
 from hotmesh_redis.flavor import Flavor, ServerFacts
 from hotmesh_redis.keys import AppKeys
+from hotmesh_redis.multiplex import Multiplexer, multiplexer_for
 from hotmesh_redis.pubsub import PubSubHub
 from hotmesh_redis.replies import channel_suffix, cluster_size, text
 from hotmesh_redis.scripting import ScriptArg, ScriptRunner
@@ -95,6 +96,7 @@ class RespBase:
         self._owned: list[Any] = []
         self._scripts: ScriptRunner | None = None
         self._hub: PubSubHub | None = None
+        self._mux: Multiplexer | None = None
         self._cluster = is_cluster(settings) or isinstance(
             settings.client, flavor.cluster_class
         )
@@ -184,8 +186,24 @@ class RespBase:
             self._client = supplied
             self._blocking = twin_client(supplied)
             self._owned = [self._blocking]
+        # Scripts carry every engine step. On a plain connection that this
+        # store opens from its URL, they share one multiplexed socket; a
+        # subclass that reaches its server another way keeps its clients.
+        self._mux = None
+        from_url = type(self).new_client is RespBase.new_client
+        if supplied is None and not self._cluster and from_url:
+            self._mux = multiplexer_for(
+                self.settings,
+                self.flavor.errors,
+                client_name=self.options.client_name,
+                connect_timeout=self.options.connect_timeout,
+                reply_timeout=self.options.socket_timeout,
+            )
         self._scripts = ScriptRunner(
-            self._client, self.flavor.errors.no_script, self.flavor.script_rules.header
+            self._client,
+            self.flavor.errors.no_script,
+            self.flavor.script_rules.header,
+            execute=self._mux.execute if self._mux is not None else None,
         )
 
     def new_client(self, role: ClientRole) -> Any:
@@ -245,6 +263,9 @@ class RespBase:
         owned, self._owned = self._owned, []
         for client in owned:
             await client.aclose()
+        mux, self._mux = self._mux, None
+        if mux is not None:
+            await mux.close()
         if self._client is not None:
             logger.debug("closed the connections to %s", self.settings.safe_url)
         self._client = self._blocking = self._scripts = None

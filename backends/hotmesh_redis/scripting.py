@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -63,14 +63,24 @@ def _expand(source: str) -> str:
 
 
 class ScriptRunner:
-    """Runs scripts on one client, reloading any the server has lost."""
+    """Runs scripts on one client, reloading any the server has lost.
+
+    ``execute``, when given, sends the script calls instead of the client:
+    a callable taking a command's arguments and returning an awaitable of
+    its reply, raising the client's exceptions.
+    """
 
     def __init__(
-        self, client: Any, no_script_error: type[Exception], header: str = ""
+        self,
+        client: Any,
+        no_script_error: type[Exception],
+        header: str = "",
+        execute: Callable[..., Awaitable[Any]] | None = None,
     ) -> None:
         self._client = client
         self._no_script_error = no_script_error
         self._header = header
+        self._execute = execute
 
     async def preload(self, names: Sequence[str]) -> None:
         """Send scripts to the server with SCRIPT LOAD (every primary, on a
@@ -83,6 +93,13 @@ class ScriptRunner:
     ) -> Any:
         """Run a script with EVALSHA, falling back to EVAL after NOSCRIPT."""
         script = load_script(name, self._header)
+        execute = self._execute
+        if execute is not None:
+            try:
+                return await execute("EVALSHA", script.sha, len(keys), *keys, *args)
+            except self._no_script_error:
+                logger.info("script %s missing on the server, sending it again", name)
+                return await execute("EVAL", script.source, len(keys), *keys, *args)
         try:
             return await self._client.evalsha(script.sha, len(keys), *keys, *args)
         except self._no_script_error:
