@@ -96,6 +96,9 @@ class RespBase:
         self._owned: list[Any] = []
         self._scripts: ScriptRunner | None = None
         self._hub: PubSubHub | None = None
+        self._owns_supplied = False
+        """Whether :meth:`close` closes ``settings.client`` (true in a clone of
+        a store on a supplied client)."""
         self._mux: Multiplexer | None = None
         self._cluster = is_cluster(settings) or isinstance(
             settings.client, flavor.cluster_class
@@ -186,6 +189,8 @@ class RespBase:
             self._client = supplied
             self._blocking = twin_client(supplied)
             self._owned = [self._blocking]
+        if self._owns_supplied:
+            self._owned.append(supplied)
         # Scripts carry every engine step. On a plain connection that this
         # store opens from its URL, they share one multiplexed socket; a
         # subclass that reaches its server another way keeps its clients.

@@ -80,10 +80,12 @@ class ScriptCall:
 
     def add_lease(self, lease: Lease | None) -> None:
         if lease is None:
-            self.add(0, "", "", "", 0)
+            self.add(0, 0, "", "", "", 0)
             return
         stream = self.key_ref(self.app_keys.stream(lease.topic))
-        self.add(stream, lease.group, lease.message_id, lease.consumer, lease.delivery)
+        deadlines = self.key_ref(self.app_keys.lease_deadlines(lease.topic))
+        self.add(stream, deadlines, lease.group, lease.message_id)
+        self.add(lease.consumer, lease.delivery)
 
     def add_pairs(self, pairs: Iterable[tuple[str, str]], label: str) -> None:
         items = list(pairs)

@@ -19,6 +19,7 @@ key                            type    contents
 ``hmsh:{myapp}:d:<job_id>``    list    dependents of the job
 ``hmsh:{myapp}:x:<topic>``     stream  messages of a topic (engine topic is "")
 ``hmsh:{myapp}:dlq:<topic>``   stream  dead-lettered messages of a topic
+``hmsh:{myapp}:xl:<topic>``    hash    message id -> lease deadline, epoch ms
 ``hmsh:{myapp}:t``             zset    timer id -> due time in epoch ms
 ``hmsh:{myapp}:tp``            hash    timer id -> encoded topic and payload
 ``hmsh:{myapp}:sig``           hash    signal key -> hook registration
@@ -80,6 +81,10 @@ class AppKeys:
 
     def dead_letters(self, topic: str) -> str:
         return f"{self.prefix}dlq:{topic}"
+
+    def lease_deadlines(self, topic: str) -> str:
+        """Return the hash of a topic's lease deadlines (server clock, ms)."""
+        return f"{self.prefix}xl:{topic}"
 
     @property
     def timers(self) -> str:

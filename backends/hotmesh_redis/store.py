@@ -12,7 +12,13 @@ the connections and helpers of :class:`~hotmesh_redis.base.RespBase`.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+from typing import Self
+
+from hotmesh import errors
 from hotmesh_redis.base import ClientRole, RespBase
+from hotmesh_redis.connection import twin_client
 from hotmesh_redis.coordination import CoordinationVerbs
 from hotmesh_redis.inspection import InspectionVerbs
 from hotmesh_redis.jobs import JobVerbs
@@ -39,3 +45,28 @@ class RespStore(
     ``settings.client``, when set, is used for commands instead of opening a
     connection from the URL; the caller keeps ownership of it.
     """
+
+    def clone(self) -> Self:
+        """Return an unconnected store on the same server, with the same
+        options and connections of its own.
+
+        A store on a client that the caller supplied gets a copy of that
+        client with its own connection pool, which the clone closes. Raises
+        ``UnsupportedOperationError`` for a supplied cluster client.
+        """
+        settings = self.settings
+        supplied = settings.client
+        if supplied is not None:
+            if self._cluster:
+                raise errors.UnsupportedOperationError(
+                    "a store on a supplied cluster client cannot be cloned; "
+                    "pass a URL instead of the client"
+                )
+            settings = dataclasses.replace(settings, client=twin_client(supplied))
+        # The copy keeps what subclasses add; __init__ then gives it fresh
+        # connections and per-store state.
+        clone = copy.copy(self)
+        RespStore.__init__(clone, settings, self.flavor)
+        clone.search_mode = self.search_mode
+        clone._owns_supplied = supplied is not None
+        return clone

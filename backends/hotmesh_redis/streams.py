@@ -82,10 +82,13 @@ class StreamVerbs(RespBase):
             raise lease_lost(lease)
 
     @translated
-    async def extend_lease(self, app: AppKey, lease: Lease) -> bool:
+    async def extend_lease(self, app: AppKey, lease: Lease, ttl_ms: int = 0) -> bool:
+        if ttl_ms < 0:
+            raise ValueError(f"ttl_ms must be 0 or more, got {ttl_ms}")
         keys = self.keys(app)
         call = calls.ScriptCall(keys, [keys.stream(lease.topic)], None)
         call.add_lease(lease)
+        call.add(ttl_ms)
         return bool(await self.run_script("extend_lease", call.keys, call.args))
 
     @translated
@@ -101,7 +104,11 @@ class StreamVerbs(RespBase):
         count: int,
     ) -> ReclaimResult:
         keys = self.keys(app)
-        script_keys = (keys.stream(topic), keys.dead_letters(topic))
+        script_keys = (
+            keys.stream(topic),
+            keys.dead_letters(topic),
+            keys.lease_deadlines(topic),
+        )
         args = (group, consumer, min_idle_ms, max_deliveries, count)
         try:
             reply = await self.run_script("reclaim", script_keys, args)

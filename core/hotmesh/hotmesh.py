@@ -19,6 +19,7 @@ from hotmesh.engine.cache import DEFAULT_LIMIT as DEFAULT_CACHE_LIMIT
 from hotmesh.engine.cache import shared_cache
 from hotmesh.engine.engine import Engine
 from hotmesh.engine.exporter import export_job
+from hotmesh.engine.leases import LeaseKeeper
 from hotmesh.engine.messages import Message, new_guid
 from hotmesh.engine.model import AppModel, load_model
 from hotmesh.engine.quorum import (
@@ -56,6 +57,8 @@ _NAME = re.compile(r"^[A-Za-z0-9-]+$")
 ENGINE_GROUP = "ENGINE"
 VALUE_DICTIONARY = "sym:vals"
 WORKER_GROUP = "WORKER"
+MIN_RECONNECT_MS = 50
+"""Minimum interval, in ms, between an engine's attempts to reconnect."""
 
 JobCallback = Callable[[str, dict[str, Any]], Awaitable[None] | None]
 
@@ -169,6 +172,7 @@ class HotMesh:
         self.store: Store | None = None
         self.engine: Engine | None = None
         self.routers: list[Router] = []
+        self._lease_keepers: list[LeaseKeeper] = []
         self._stores: list[Store] = []
         self._models: dict[str, AppModel] = {}
         self._active_version: str | None = None
@@ -289,8 +293,13 @@ class HotMesh:
             on_dead=self.engine.handle_dead_letter,
             settings=_router_settings(config, RouterSettings()),
         )
-        self._add_member(router, "engine", throttles.get(GLOBAL_SCOPE, 0))
         self.timer_poll_ms = int(config.get("timer_poll_ms", self.timer_poll_ms))
+        # Messages of timers that fire while the server is down wait in the
+        # engine stream, so the engine reconnects as often as the scout polls.
+        router.settings.reconnect_ms = max(
+            MIN_RECONNECT_MS, min(self.timer_poll_ms, router.settings.reconnect_ms)
+        )
+        self._add_member(router, "engine", throttles.get(GLOBAL_SCOPE, 0))
         self.scout_lease_ms = int(config.get("scout_lease_ms", self.scout_lease_ms))
         self._scout = asyncio.create_task(self._run_scout(), name="hotmesh-scout")
 
@@ -334,12 +343,12 @@ class HotMesh:
             settings.reclaim_delay_ms = config.reclaim_delay_ms
         if config.reclaim_count is not None:
             settings.reclaim_count = config.reclaim_count
+        leases = LeaseKeeper.for_reclaim_delay(
+            store, self.app, config.topic, settings.reclaim_delay_ms
+        )
+        self._lease_keepers.append(leases)
         handler = WorkerHandler(
-            store,
-            self.app,
-            config.topic,
-            config.callback,
-            heartbeat_ms=max(settings.reclaim_delay_ms // 3, 50),
+            store, self.app, config.topic, config.callback, leases=leases
         )
         router = Router(
             store,
@@ -366,6 +375,9 @@ class HotMesh:
         for router in self.routers:
             await router.stop()
         self.routers.clear()
+        for leases in self._lease_keepers:
+            await leases.stop()
+        self._lease_keepers.clear()
         if self.quorum is not None:
             await self.quorum.stop()
         for subscription in [*self._subscriptions, *self._user_subs.values()]:

@@ -56,14 +56,6 @@ async def test_oversized_argument_rejected_at_start(
     assert await store.find_jobs(limited.app()) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a worker acknowledges its response with store.ack, which raises "
-    "PayloadTooLargeError. The worker does not catch it, so the request is "
-    "delivered and run again until it is dead-lettered with 'stream message "
-    "max delivery count exceeded'. The worker must respond with a terminal "
-    "error naming the size and max_payload_bytes instead",
-)
 @pytest.mark.parametrize(
     ("workflow", "size", "activity"),
     [

@@ -132,14 +132,6 @@ async def test_restart_wakes_each_once(
         assert woke >= outcome.due_ms[job_id], f"{job_id} woke early"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a consumer loop that fails waits 0.2 s, then twice as long after "
-    "each further failure, up to max_backoff_ms (60 s), and tries nothing "
-    "sooner when the server returns. After an outage the engine reads its "
-    "stream up to one backoff step late, so sleeps that came due during the "
-    "outage end that late. Retrying at least every timer_poll_ms would bound it",
-)
 async def test_restart_lateness_within_poll(
     persistent_server: tuple[str, LocalServer], namespace: str, journal: Path
 ) -> None:

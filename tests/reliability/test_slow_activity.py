@@ -1,9 +1,10 @@
 """A live activity slower than the reclaim delay runs once.
 
 While an activity runs, its worker extends the lease of the request, so a
-reclaimer in another process leaves the request alone. The activity runs
-in a worker process, and a worker in the test process reclaims every
-``RECLAIM_DELAY_MS`` while it runs.
+reclaimer in another process leaves the request alone, even when the
+activity blocks the worker's event loop or the reclaimer's delay is the
+shorter one. The activity runs in a worker process, and a worker in the
+test process reclaims every ``RECLAIM_DELAY_MS`` while it runs.
 """
 
 from __future__ import annotations
@@ -32,31 +33,8 @@ DEFAULT_RECLAIM_DELAY_MS = 60_000
 
 CASES = [
     pytest.param("slow_step", RECLAIM_DELAY_MS, id="thread"),
-    pytest.param(
-        "slow_blocking_step",
-        RECLAIM_DELAY_MS,
-        id="blocked-event-loop",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="lease extensions run on the worker's event loop, so a "
-            "coroutine activity that blocks the loop stops them and another "
-            "worker reclaims and reruns it. Extending leases from a thread of "
-            "their own would keep the claim",
-        ),
-    ),
-    pytest.param(
-        "slow_step",
-        DEFAULT_RECLAIM_DELAY_MS,
-        id="longer-reclaim-delay",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="a worker extends its lease every third of its own "
-            "reclaim_delay_ms, so a reclaimer configured with a shorter delay "
-            "takes the request over while it runs. The extension interval "
-            "must follow the shortest reclaim delay of the group, or the "
-            "lease must carry a deadline that reclaimers honour",
-        ),
-    ),
+    pytest.param("slow_blocking_step", RECLAIM_DELAY_MS, id="blocked-event-loop"),
+    pytest.param("slow_step", DEFAULT_RECLAIM_DELAY_MS, id="longer-reclaim-delay"),
 ]
 
 

@@ -3,6 +3,7 @@ connection errors, supplied client objects, options and capabilities."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import sys
 from collections.abc import Callable
@@ -163,6 +164,33 @@ async def test_supplied_valkey_client_is_used(
         await client.aclose()
 
     assert value == "v"
+
+
+async def test_clone_of_supplied_client_store_owns_its_client(
+    server_factory: ServerFactory, app_key: AppKey
+) -> None:
+    server = server_factory()
+    client = redis.asyncio.Redis(host="127.0.0.1", port=server.port)
+    try:
+        store = await open_store(client)
+        clone = store.clone()
+
+        async def read_on_own_loop() -> str | None:
+            await clone.connect()
+            try:
+                return await clone.kv_get(app_key, "k")
+            finally:
+                await clone.close()
+
+        await store.kv_set(app_key, "k", "v")
+        value = await asyncio.to_thread(asyncio.run, read_on_own_loop())
+        still_open = await client.ping()
+        await store.close()
+    finally:
+        await client.aclose()
+
+    assert value == "v"
+    assert still_open
 
 
 def test_client_recognition() -> None:

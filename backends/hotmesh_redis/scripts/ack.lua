@@ -1,10 +1,11 @@
 -- ack: acknowledge a leased message and append messages, atomically.
 --
 -- KEYS[1]     stream of the leased message    hmsh:{app}:x:<topic>
--- KEYS[2..]   streams receiving messages      hmsh:{app}:x:<topic>
+-- KEYS[2]     lease deadlines of the stream   hmsh:{app}:xl:<topic>
+-- KEYS[3..]   streams receiving messages      hmsh:{app}:x:<topic>
 --
 -- ARGV, read in order:
---   lease       5 arguments, see lib/lease.lua
+--   lease       6 arguments, see lib/lease.lua
 --   messages    count, then (stream key index, payload)
 --
 -- Returns 1 when acknowledged, 0 when the lease was lost (nothing written).

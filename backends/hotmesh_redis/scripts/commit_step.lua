@@ -2,12 +2,13 @@
 --
 -- KEYS[1..5]  as in lib/job.lua (job hash, dependents list, timers zset,
 --             timer payloads hash, signals hash)
--- KEYS[6..]   the leased message's stream, streams receiving messages,
---             dependents lists and job hashes of dependent owners
+-- KEYS[6..]   the leased message's stream and its lease deadlines hash,
+--             streams receiving messages, dependents lists and job hashes
+--             of dependent owners
 --
 -- ARGV, read in order:
 --   interrupted_below        status below which no messages are sent
---   lease                    5 arguments, see lib/lease.lua
+--   lease                    6 arguments, see lib/lease.lua
 --   guards                   count, then (field, kind, value, on_fail)
 --   increments               count, then field/amount pairs
 --   status_delta

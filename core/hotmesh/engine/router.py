@@ -9,6 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from hotmesh.errors import ConnectionFailedError
 from hotmesh.store.protocol import AppKey, Store, StreamMessage
 
 logger = logging.getLogger(__name__)
@@ -27,6 +28,10 @@ class RouterSettings:
     batch: int = 10
     concurrency: int = 10
     max_backoff_ms: int = 60_000
+    """Longest wait before the loop retries after a failed pass."""
+    reconnect_ms: int = 1000
+    """Longest wait before the loop retries after a lost connection, so it
+    resumes within this time once the server is back."""
 
 
 class Router:
@@ -111,6 +116,10 @@ class Router:
                 # handler could process) must not end the loop for good.
                 failures += 1
                 delay = min(0.1 * 2**failures, self.settings.max_backoff_ms / 1000)
+                if isinstance(exc, ConnectionFailedError):
+                    # Each retry is one connection attempt, so retrying a
+                    # down server every reconnect_ms costs it little.
+                    delay = min(delay, self.settings.reconnect_ms / 1000)
                 logger.warning(
                     "consumer of %r failed (%s); retrying in %.1fs",
                     self.topic,

@@ -9,8 +9,9 @@ import traceback
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from hotmesh.engine.leases import LeaseKeeper
 from hotmesh.engine.messages import MalformedMessageError, Message, Status, new_guid
-from hotmesh.errors import HotMeshError, LeaseLostError, SerializationError
+from hotmesh.errors import LeaseLostError, PayloadTooLargeError, SerializationError
 from hotmesh.store.protocol import (
     ENGINE_TOPIC,
     AppKey,
@@ -62,23 +63,36 @@ class WorkerHandler:
         topic: str,
         callback: WorkerCallback,
         *,
-        heartbeat_ms: int | None = None,
+        leases: LeaseKeeper | None = None,
     ) -> None:
         self.store = store
         self.app = app
         self.topic = topic
         self.callback = callback
-        self.heartbeat_ms = heartbeat_ms
-        """Interval of lease extensions while a callback runs; None for none."""
+        self.leases = leases
+        """Extends the lease of each request until it is acknowledged; None
+        for no extensions."""
 
     async def __call__(self, item: StreamMessage) -> None:
+        if self.leases is None:
+            await self._handle(item)
+            return
+        # Without the extensions another worker would reclaim a request
+        # whose callback runs longer than its reclaim delay, and run it again.
+        self.leases.hold(item.lease)
+        try:
+            await self._handle(item)
+        finally:
+            self.leases.release(item.lease)
+
+    async def _handle(self, item: StreamMessage) -> None:
         try:
             request = Message.from_json(item.payload)
         except MalformedMessageError as exc:
             logger.error("dropping malformed message on %r: %s", self.topic, exc)
             await self._ack(item.lease, [])
             return
-        output = await self._invoke_keeping_lease(request, item.lease)
+        output = await self._invoke(request)
         if output is None:
             logger.warning(
                 "worker callback for %r returned None for job %r: the job waits "
@@ -92,49 +106,15 @@ class WorkerHandler:
         if retry is not None:
             delay_s, message = retry
             await asyncio.sleep(delay_s)
-            await self._ack(item.lease, [Outgoing(self.topic, message.to_json())])
+            await self._ack(
+                item.lease, [Outgoing(self.topic, message.to_json())], request
+            )
             return
         await self._ack(
-            item.lease, [Outgoing(ENGINE_TOPIC, self._response(request, output))]
+            item.lease,
+            [Outgoing(ENGINE_TOPIC, self._response(request, output))],
+            request,
         )
-
-    async def _invoke_keeping_lease(
-        self, request: Message, lease: Lease
-    ) -> dict[str, Any] | None:
-        """Run the callback, extending the message's lease while it runs.
-
-        Without the extensions another worker would reclaim a message whose
-        callback runs longer than the reclaim delay, and run it again. A
-        callback that blocks the event loop also blocks the extensions.
-        """
-        if not self.heartbeat_ms:
-            return await self._invoke(request)
-        beat = asyncio.create_task(self._extend_while_running(lease))
-        try:
-            return await self._invoke(request)
-        finally:
-            beat.cancel()
-            await asyncio.gather(beat, return_exceptions=True)
-
-    async def _extend_while_running(self, lease: Lease) -> None:
-        assert self.heartbeat_ms
-        while True:
-            await asyncio.sleep(self.heartbeat_ms / 1000)
-            try:
-                if not await self.store.extend_lease(self.app, lease):
-                    logger.info(
-                        "message %s on %r was taken over while its callback ran",
-                        lease.message_id,
-                        self.topic,
-                    )
-                    return
-            except HotMeshError as exc:
-                logger.warning(
-                    "could not extend the lease of message %s on %r: %s",
-                    lease.message_id,
-                    self.topic,
-                    exc,
-                )
 
     async def _invoke(self, request: Message) -> dict[str, Any] | None:
         payload = {"metadata": dict(request.metadata), "data": dict(request.data)}
@@ -211,20 +191,31 @@ class WorkerHandler:
         try:
             return response.to_json()
         except SerializationError as exc:
-            failure = Message(
-                "response",
-                metadata=metadata,
-                data={
-                    "message": (
-                        f"worker result for {self.topic!r} is not serialisable: {exc}"
-                    )
-                },
-                status="error",
-                code=500,
+            return self._failure(
+                request, f"worker result for {self.topic!r} is not serialisable: {exc}"
             )
-            return failure.to_json()
 
-    async def _ack(self, lease: Lease, messages: list[Outgoing]) -> None:
+    def _failure(self, request: Message, text: str) -> str:
+        """Return an error response (code 500) to ``request``."""
+        failure = Message(
+            "response",
+            metadata={**request.metadata, "guid": new_guid()},
+            data={"message": text, "code": 500},
+            status="error",
+            code=500,
+        )
+        return failure.to_json()
+
+    async def _ack(
+        self, lease: Lease, messages: list[Outgoing], request: Message | None = None
+    ) -> None:
+        """Acknowledge a request and append ``messages``, atomically.
+
+        When a message is over the store's payload limit, the request is
+        acknowledged with an error response naming the limit instead, so
+        its job fails once rather than the request being delivered again
+        until it is dead-lettered.
+        """
         try:
             await self.store.ack(self.app, lease, messages)
         except LeaseLostError:
@@ -232,6 +223,19 @@ class WorkerHandler:
                 "dropping late result for message %s on %r: lease lost",
                 lease.message_id,
                 self.topic,
+            )
+        except PayloadTooLargeError as exc:
+            if request is None:
+                raise
+            logger.error(
+                "worker for %r could not send its output for job %r: %s",
+                self.topic,
+                request.job_id,
+                exc,
+            )
+            text = f"the output of worker {self.topic!r} was not sent: {exc}"
+            await self._ack(
+                lease, [Outgoing(ENGINE_TOPIC, self._failure(request, text))]
             )
 
     async def handle_dead_letter(self, item: StreamMessage) -> None:

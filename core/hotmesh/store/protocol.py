@@ -300,6 +300,16 @@ class Store(Protocol):
     async def close(self) -> None:
         """Close every connection this store opened. Safe to call twice."""
 
+    def clone(self) -> Store:
+        """Return an unconnected store on the same server and options, with
+        connections of its own.
+
+        A clone can be connected and used on another thread's event loop,
+        which cannot share this store's connections. Raises
+        ``UnsupportedOperationError`` when the backend cannot open such
+        connections.
+        """
+
     async def ping(self) -> None:
         """Make one round trip to the server."""
 
@@ -400,11 +410,15 @@ class Store(Protocol):
         Raises ``LeaseLostError`` (writing nothing) when the lease was lost.
         """
 
-    async def extend_lease(self, app: AppKey, lease: Lease) -> bool:
+    async def extend_lease(self, app: AppKey, lease: Lease, ttl_ms: int = 0) -> bool:
         """Keep a leased message from being reclaimed while its owner runs it.
 
-        Resets the message's idle time without changing the lease. Returns
-        False, extending nothing, when the lease was already lost.
+        Resets the message's idle time without changing the lease. With
+        ``ttl_ms`` above 0 it also sets the lease's deadline to ``ttl_ms``
+        from now by the server's clock: until then :meth:`reclaim` leaves
+        the message alone, whatever ``min_idle_ms`` its caller passes.
+        Acknowledging or reclaiming the message clears the deadline.
+        Returns False, extending nothing, when the lease was already lost.
         """
 
     async def reclaim(
@@ -420,8 +434,11 @@ class Store(Protocol):
     ) -> ReclaimResult:
         """Take over messages other consumers left pending too long.
 
+        A message is taken over when it has been idle ``min_idle_ms`` and
+        its lease deadline (see :meth:`extend_lease`), if any, has passed.
         A message already delivered ``max_deliveries`` times is not claimed
-        but dead-lettered (see :class:`ReclaimResult`).
+        but dead-lettered (see :class:`ReclaimResult`). At most ``count``
+        messages are claimed and dead-lettered in all.
         """
 
     async def stream_depth(self, app: AppKey, topic: str) -> int:

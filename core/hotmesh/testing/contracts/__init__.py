@@ -13,7 +13,7 @@ from hotmesh.testing.contracts.coordination import (
     TestThrottles,
 )
 from hotmesh.testing.contracts.jobs import TestJobs
-from hotmesh.testing.contracts.leases import TestLeases
+from hotmesh.testing.contracts.leases import TestClones, TestLeases
 from hotmesh.testing.contracts.payloads import TestPayloads
 from hotmesh.testing.contracts.retention import TestRetention, TestScriptCache
 from hotmesh.testing.contracts.search import TestSearch
@@ -27,6 +27,7 @@ CONTRACT_CLASSES: tuple[type, ...] = (
     TestSteps,
     TestStreams,
     TestLeases,
+    TestClones,
     TestTimers,
     TestStats,
     TestRoles,
