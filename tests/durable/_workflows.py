@@ -49,6 +49,17 @@ async def child_greeting(name: str) -> str:
     return f"child says {greeting}"
 
 
+async def gathered_family(name: str) -> list[Any]:
+    """Gather an activity, a sleep and a child, then start a second child."""
+    gathered = await asyncio.gather(
+        activities.greet(name),
+        workflow.sleep_for(0.2),
+        workflow.exec_child(child_greeting, args=[f"{name}-child"]),
+    )
+    started = await workflow.start_child(child_greeting, args=[f"{name}-started"])
+    return [*gathered, started]
+
+
 async def basic(name: str) -> dict[str, Any]:
     """Every kind of durable step, as upstream's "basic" scenario has them."""
     random1 = workflow.random()

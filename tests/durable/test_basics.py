@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from hotmesh.durable import WorkflowNotFoundError
-from hotmesh.durable._app import require_store
+from hotmesh.durable._app import MAX_ID_LENGTH, require_store
 from hotmesh.errors import ConfigurationError
 from tests.durable import _workflows
 from tests.durable.conftest import Durable
@@ -46,6 +46,38 @@ async def test_gather_collates(durable: Durable) -> None:
         "Hello, 3!",
         1.0,
     ]
+
+
+async def test_longest_id_derives_fitting_ids(durable: Durable) -> None:
+    await durable.worker(
+        workflow=[_workflows.gathered_family, _workflows.child_greeting]
+    )
+    client = durable.client()
+    workflow_id = "x" * MAX_ID_LENGTH
+
+    handle = await client.workflow.start(
+        workflow_name="gathered_family",
+        task_queue="tests",
+        args=["Ada"],
+        workflow_id=workflow_id,
+    )
+    greeting, slept, child_output, started = await handle.result(timeout=20)
+
+    assert greeting == "Hello, Ada!"
+    assert slept == 0.2
+    assert child_output == "child says Hello, Ada-child!"
+    assert len(started) <= MAX_ID_LENGTH
+    assert started.startswith("x" * 400)
+    assert started.endswith("-child_greeting-4")
+    assert "-$" in started
+    started_handle = client.workflow.get_handle(started)
+    assert await started_handle.result(timeout=10) == "child says Hello, Ada-started!"
+    mesh = await client.mesh()
+    names = await require_store(mesh).find_jobs(mesh.app)
+    assert workflow_id in names
+    assert all(len(name) <= MAX_ID_LENGTH for name in names)
+    assert any(name.endswith("-$collate-1") for name in names)
+    assert any(name.endswith("-$activity-1") for name in names)
 
 
 async def test_finished_workflow_expires_with_subjobs(durable: Durable) -> None:

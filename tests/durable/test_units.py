@@ -21,6 +21,15 @@ from hotmesh.durable import (
     workflow,
 )
 from hotmesh.durable._activities import qualified_name, run_activity
+from hotmesh.durable._app import (
+    MAX_ID_LENGTH,
+    activity_job_id,
+    check_workflow_id,
+    child_workflow_id,
+    collation_job_id,
+    derived_id,
+    is_workflow_id,
+)
 from hotmesh.durable.errors import ApplicationError, error_from_dict, error_to_dict
 from hotmesh.errors import ConfigurationError, JobInterruptedError, JobNotFoundError
 
@@ -205,3 +214,83 @@ async def test_activity_found_by_qualified_name() -> None:
         "data": "Hello, Ada!",
         "name": "greet",
     }
+
+
+def test_short_derived_ids_keep_shape() -> None:
+    assert activity_job_id("w1", "", 3) == "w1-$activity-3"
+    assert activity_job_id("w1", ",0,1", 3) == "w1-$activity,0,1-3"
+    assert collation_job_id("w1", "", 2, 0) == "w1-$collate-2"
+    assert collation_job_id("w1", "", 2, 1) == "w1-$collate-2-1"
+    assert child_workflow_id("w1", "child", "", 4) == "w1-child-4"
+
+
+def test_derived_id_fits_at_limit() -> None:
+    base = "x" * (MAX_ID_LENGTH - len("-$activity-1"))
+    assert activity_job_id(base, "", 1) == f"{base}-$activity-1"
+    assert len(activity_job_id(base, "", 1)) == MAX_ID_LENGTH
+
+
+@pytest.mark.parametrize("length", [MAX_ID_LENGTH - 11, 600, MAX_ID_LENGTH])
+def test_long_derived_ids_shortened(length: int) -> None:
+    base = "x" * length
+    activity = activity_job_id(base, ",0,1", 12)
+    collation = collation_job_id(base, "", 3, 2)
+    child = child_workflow_id(base, "child_nap", "", 7)
+
+    for job_id in (activity, collation, child):
+        assert len(job_id) <= MAX_ID_LENGTH
+        assert "-$" in job_id
+        assert job_id.startswith("x" * 400)
+    assert activity.endswith("-$activity,0,1-12")
+    assert collation.endswith("-$collate-3-2")
+    assert child.endswith("-child_nap-7")
+    assert not is_workflow_id(activity)
+    assert not is_workflow_id(collation)
+    assert is_workflow_id(child)
+    assert activity == activity_job_id(base, ",0,1", 12)
+
+
+def test_long_bases_with_same_prefix_differ() -> None:
+    first = "x" * MAX_ID_LENGTH
+    second = "x" * (MAX_ID_LENGTH - 1) + "y"
+
+    assert activity_job_id(first, "", 1) != activity_job_id(second, "", 1)
+    assert child_workflow_id(first, "c", "", 1) != child_workflow_id(second, "c", "", 1)
+
+
+def test_grandchild_ids_stay_within_limit() -> None:
+    job_id = "x" * MAX_ID_LENGTH
+    for depth in range(5):
+        job_id = child_workflow_id(job_id, "child", "", depth + 1)
+        assert len(job_id) <= MAX_ID_LENGTH
+        assert len(activity_job_id(job_id, "", 1)) <= MAX_ID_LENGTH
+
+
+def test_derived_id_suffix_too_long() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        derived_id("x" * 100, "-" + "n" * MAX_ID_LENGTH + "-1")
+
+    assert "use a shorter workflow name" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("workflow_id", "message"),
+    [
+        ("victim-$activity-2", "'-$' is reserved"),
+        ("victim-$collate-1", "'-$' is reserved"),
+        ("a-$b", "'-$' is reserved"),
+        ("x" * (MAX_ID_LENGTH + 1), "max 512 chars, one line"),
+        ("two\nlines", "max 512 chars, one line"),
+        ("", "pass a non-empty string"),
+    ],
+)
+def test_invalid_workflow_id(workflow_id: str, message: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        check_workflow_id(workflow_id)
+
+    assert message in str(caught.value)
+
+
+@pytest.mark.parametrize("workflow_id", ["a", "a$b", "$activity", "x" * MAX_ID_LENGTH])
+def test_valid_workflow_id(workflow_id: str) -> None:
+    assert check_workflow_id(workflow_id) == workflow_id

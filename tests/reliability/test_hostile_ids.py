@@ -9,12 +9,11 @@ id: on a cluster every key of the app stays in one slot.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from pathlib import Path
 
 import pytest
 
-from hotmesh.durable import DurableError, WorkflowInterruptedError
+from hotmesh.durable import WorkflowInterruptedError
 from hotmesh.errors import ConfigurationError
 from tests.reliability._support import TASK_QUEUE
 from tests.reliability._workflows import ONCE
@@ -108,38 +107,35 @@ async def test_invalid_id_rejected_at_start(
     assert await mesh.store.find_jobs(durable.app()) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a workflow's activity job id is its id plus '-$activity-<index>', "
-    "and the engine rejects job ids over 512 characters only when it creates "
-    "them: a workflow id of 501 to 512 characters starts, then fails at its "
-    "first activity. The start must reject it, or derived ids must fit",
-)
 async def test_longest_accepted_id_runs(durable: Durable, journal: Path) -> None:
     client = durable.client()
+    mesh = await client.mesh()
+    assert mesh.store is not None
     await durable.worker()
+    workflow_id = "x" * ID_LIMIT
     handle = await client.workflow.start(
         workflow_name="one_step",
         task_queue=TASK_QUEUE,
         args=[str(journal), "long"],
-        workflow_id="x" * ID_LIMIT,
+        workflow_id=workflow_id,
         retry_policy=ONCE,
     )
 
     assert await handle.result(timeout=20) == "LONG"
+    names = await mesh.store.find_jobs(durable.app())
+    assert workflow_id in names
+    activity_jobs = [name for name in names if name.endswith("-$activity-1")]
+    assert len(activity_jobs) == 1
+    assert len(activity_jobs[0]) <= ID_LIMIT
+    assert activity_jobs[0].startswith("x" * 400)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="job ids of a workflow's activities and children derive from its "
-    "id ('<id>-$activity-<index>'), and a client may start a workflow with "
-    "such an id: it takes the job id first, and the other workflow's "
-    "activity then fails as a duplicate. The '$' ids must be reserved",
-)
 async def test_id_cannot_claim_anothers_activity(
     durable: Durable, journal: Path
 ) -> None:
     client = durable.client()
+    mesh = await client.mesh()
+    assert mesh.store is not None
     await durable.worker()
     victim = await client.workflow.start(
         workflow_name="nap_then_step",
@@ -149,9 +145,8 @@ async def test_id_cannot_claim_anothers_activity(
         retry_policy=ONCE,
     )
     # The sleep is call 1, so the activity after it is call 2.
-    squatter = None
-    with contextlib.suppress(DurableError):
-        squatter = await client.workflow.start(
+    with pytest.raises(ConfigurationError) as caught:
+        await client.workflow.start(
             workflow_name="one_step",
             task_queue=TASK_QUEUE,
             args=[str(journal), "squatter"],
@@ -159,6 +154,7 @@ async def test_id_cannot_claim_anothers_activity(
             retry_policy=ONCE,
         )
 
+    assert "'-$' is reserved" in str(caught.value)
     assert await victim.result(timeout=20) == "VICTIM"
-    if squatter is not None:
-        await squatter.result(timeout=20)
+    activity = await mesh.get_state("", "victim-$activity-2")
+    assert activity["metadata"]["pj"] == "victim"

@@ -93,15 +93,92 @@ def activity_topic(task_queue: str, workflow_name: str) -> str:
     return f"{task_queue}-{workflow_name}-activity"
 
 
+MAX_ID_LENGTH = 512
+"""Maximum length of a job id in characters, as the engine checks it when it
+creates a job (:mod:`hotmesh.engine.jobs`)."""
+
+RESERVED_ID_MARK = "-$"
+"""Text that only ids the Durable layer derives contain, never a client's."""
+
+_DIGEST_LENGTH = 32
+"""Hex digits of the SHA-256 digest that replaces the cut part of a base id."""
+
+
+def check_workflow_id(workflow_id: str) -> str:
+    """Return ``workflow_id`` if a client or workflow function may start a
+    workflow with it.
+
+    Raises:
+        ConfigurationError: The id is longer than :data:`MAX_ID_LENGTH`,
+            spans lines, or contains :data:`RESERVED_ID_MARK`, which the
+            ids of activity, collation and shortened child jobs contain.
+    """
+    if not isinstance(workflow_id, str) or not workflow_id:
+        raise ConfigurationError(
+            f"workflow id {workflow_id!r} is invalid: pass a non-empty string"
+        )
+    if "\n" in workflow_id or len(workflow_id) > MAX_ID_LENGTH:
+        raise ConfigurationError(
+            f"workflow id {workflow_id[:40]!r} is invalid: max "
+            f"{MAX_ID_LENGTH} chars, one line"
+        )
+    if RESERVED_ID_MARK in workflow_id:
+        raise ConfigurationError(
+            f"workflow id {workflow_id[:80]!r} is invalid: "
+            f"{RESERVED_ID_MARK!r} is reserved for the ids of the jobs that run "
+            "a workflow's activities and gathered calls; use an id without it"
+        )
+    return workflow_id
+
+
+def derived_id(base: str, suffix: str) -> str:
+    """Return the id of a job derived from a workflow's id: ``base + suffix``.
+
+    When that is longer than :data:`MAX_ID_LENGTH`, the base is cut and
+    followed by ``-$`` and the first 32 hex digits of the SHA-256 digest of
+    the whole base, so the id fits. Ids derived from different bases differ
+    unless their digests collide. A shortened id contains ``-$``, which no
+    client id may contain, so no client can claim it.
+
+    Raises:
+        ConfigurationError: The suffix is longer than 477 characters (a
+            workflow name about that long), so no base and digest fit.
+    """
+    job_id = base + suffix
+    if len(job_id) <= MAX_ID_LENGTH:
+        return job_id
+    keep = MAX_ID_LENGTH - len(suffix) - len(RESERVED_ID_MARK) - _DIGEST_LENGTH
+    if keep < 1:
+        raise ConfigurationError(
+            f"job id suffix {suffix[:40]!r} is too long to derive an id of max "
+            f"{MAX_ID_LENGTH} chars; use a shorter workflow name"
+        )
+    digest = hashlib.sha256(base.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{base[:keep]}{RESERVED_ID_MARK}{digest[:_DIGEST_LENGTH]}{suffix}"
+
+
 def activity_job_id(workflow_id: str, dimension: str, index: int) -> str:
-    """Return the id of the job that runs one activity call of a workflow."""
-    return f"{workflow_id}-$activity{dimension}-{index}"
+    """Return the id of the job that runs one activity call of a workflow:
+    ``<workflow id>-$activity<dimension>-<index>`` (see :func:`derived_id`)."""
+    return derived_id(workflow_id, f"-$activity{dimension}-{index}")
 
 
 def collation_job_id(workflow_id: str, dimension: str, index: int, attempt: int) -> str:
-    """Return the id of the job that runs calls awaited together."""
-    job_id = f"{workflow_id}-$collate{dimension}-{index}"
-    return f"{job_id}-{attempt}" if attempt else job_id
+    """Return the id of the job that runs calls awaited together:
+    ``<workflow id>-$collate<dimension>-<index>``, then ``-<attempt>`` after a
+    failed start (see :func:`derived_id`)."""
+    suffix = f"-$collate{dimension}-{index}"
+    if attempt:
+        suffix = f"{suffix}-{attempt}"
+    return derived_id(workflow_id, suffix)
+
+
+def child_workflow_id(
+    parent_id: str, workflow_name: str, dimension: str, index: int
+) -> str:
+    """Return the default id of a child workflow:
+    ``<parent id>-<workflow name><dimension>-<index>`` (see :func:`derived_id`)."""
+    return derived_id(parent_id, f"-{workflow_name}{dimension}-{index}")
 
 
 _HELPER_JOB_ID = re.compile(r"-\$(?:activity|collate)(?:,\d+)*-\d+(?:-\d+)?\Z")

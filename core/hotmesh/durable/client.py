@@ -90,20 +90,27 @@ class WorkflowClient:
             workflow_name: The workflow function or its name.
             task_queue: Task queue of the worker that runs it.
             args: JSON arguments of the workflow function.
-            workflow_id: The workflow's id; a new random id by default.
+            workflow_id: The workflow's id; a new random id by default. It
+                may not contain ``-$``, which the ids of the jobs that run
+                its activities contain, and is at most 512 characters long.
             expire: Seconds the finished workflow stays readable (0 keeps it).
             search: Search fields to set as the workflow starts.
             retry_policy: How failed runs of the workflow function are retried.
             signal_in: Whether hook threads (``hook``) can join the workflow.
 
         Raises:
+            ConfigurationError: The id is invalid (see
+                :func:`~hotmesh.durable._app.check_workflow_id`).
             DuplicateWorkflowError: A workflow with this id exists.
         """
         name = _name_of(workflow_name)
         queue = _app.check_name("task_queue", task_queue)
         mesh = await self._client.mesh()
         topic = _app.workflow_topic(queue, name)
-        workflow_id = workflow_id or HotMesh.guid()
+        if workflow_id:
+            workflow_id = _app.check_workflow_id(workflow_id)
+        else:
+            workflow_id = HotMesh.guid()
         data = {
             "workflow_id": workflow_id,
             "topic": topic,

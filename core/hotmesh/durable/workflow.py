@@ -265,7 +265,17 @@ async def exec_child(
     retry_policy: RetryPolicy | None = None,
     signal_in: bool = True,
 ) -> Any:
-    """Run a child workflow and return its result (or raise its error)."""
+    """Run a child workflow and return its result (or raise its error).
+
+    The child's id is ``workflow_id``, or by default ``<parent id>-<workflow
+    name><dimension>-<execution index>``, shortened as
+    :func:`~hotmesh.durable._app.derived_id` describes when it would be over
+    512 characters.
+
+    Raises:
+        ConfigurationError: ``workflow_id`` is over 512 characters, spans
+            lines or contains the reserved ``-$``.
+    """
     return await _child(
         "child", workflow, args, workflow_id, task_queue, retry_policy, signal_in
     )
@@ -280,7 +290,10 @@ async def start_child(
     retry_policy: RetryPolicy | None = None,
     signal_in: bool = True,
 ) -> str:
-    """Start a child workflow without waiting for it; return its id."""
+    """Start a child workflow without waiting for it; return its id.
+
+    The id and its checks are those of :func:`exec_child`.
+    """
     child_id = await _child(
         "start", workflow, args, workflow_id, task_queue, retry_policy, signal_in
     )
@@ -307,9 +320,12 @@ async def _child(
             return _value_or_raise(stored.value, stored.error)
         reissue = _retry_spawn(execution, stored.error)
     queue = _app.check_name("task_queue", task_queue or execution.task_queue)
-    child_id = workflow_id or (
-        f"{execution.workflow_id}-{name}{execution.dimension}-{index}"
-    )
+    if workflow_id:
+        child_id = _app.check_workflow_id(workflow_id)
+    else:
+        child_id = _app.child_workflow_id(
+            execution.workflow_id, name, execution.dimension, index
+        )
     policy = retry_policy or RetryPolicy()
     item = {
         "marker": _marker(execution, kind, index),
