@@ -20,6 +20,7 @@ backend stores the same bytes.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -84,10 +85,17 @@ def encode(value: Any) -> str:
         raise SerializationError(f"value cannot be stored: {exc}") from exc
 
 
+_PLAIN_STRING = re.compile(r'"[^"\\\x00-\x1f]*"')
+"""A JSON string without escapes: its text is its value."""
+
+
 def decode(text: str | None) -> Any:
     """Decode a stored value; a missing value decodes to UNDEFINED."""
     if text is None:
         return UNDEFINED
+    # Most stored values are plain strings, which need no JSON parser.
+    if _PLAIN_STRING.fullmatch(text):
+        return text[1:-1]
     try:
         return json.loads(text)
     except ValueError:
