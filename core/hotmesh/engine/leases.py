@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +21,13 @@ MIN_INTERVAL_MS = 50
 MAX_INTERVAL_MS = 1000
 """Maximum interval between two extensions of one lease, in ms."""
 
+FIRST_EXTENSION_MS = MIN_INTERVAL_MS
+"""Delay from holding a lease to its first extension, in ms.
+
+Callbacks that return sooner cost no extension at all.
+Until the first extension a reclaimer goes by the message's idle time, so
+only one with a reclaim delay below this could take the message over."""
+
 STOP_TIMEOUT_S = 10.0
 """Maximum wait, in seconds, for the extension thread to close its connections."""
 
@@ -29,9 +37,10 @@ class LeaseKeeper:
 
     Each extension sets the lease's deadline ``ttl_ms`` ahead, and
     reclaimers leave the message alone until that deadline, whatever their
-    own reclaim delay. A message is extended as soon as it is held, and
-    again until it is released. When its process dies, the deadline passes
-    and the message can be reclaimed.
+    own reclaim delay. A message is first extended ``FIRST_EXTENSION_MS``
+    after it is held, then every ``interval_ms`` until it is released.
+    When its process dies, the deadline passes and the message can be
+    reclaimed.
 
     The extensions run on a thread with its own event loop and its own
     store (see :meth:`Store.clone`), so they go on while a callback blocks
@@ -60,6 +69,8 @@ class LeaseKeeper:
         """Held leases, each with the monotonic time of its next extension."""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
+        self._wake_at = 0.0
+        """Monotonic time the extension loop next wakes by itself."""
         self._main: asyncio.Task[None] | None = None
         self._thread: threading.Thread | None = None
         self._started = False
@@ -81,12 +92,17 @@ class LeaseKeeper:
         return cls(store, app, topic, interval_ms=interval_ms, ttl_ms=3 * interval_ms)
 
     def hold(self, lease: Lease) -> None:
-        """Extend ``lease`` now and every ``interval_ms`` until released."""
+        """Extend ``lease`` soon and then every ``interval_ms`` until released."""
+        due = time.monotonic() + FIRST_EXTENSION_MS / 1000
         with self._lock:
-            self._due[lease] = 0.0
+            self._due[lease] = due
+            # Waking the loop costs a call across threads, so it happens
+            # only when the loop would otherwise sleep past this extension.
+            wake = due < self._wake_at
         if not self._started:
             self._start()
-        self._call_in_loop(self._set_wake)
+        if wake:
+            self._call_in_loop(self._set_wake)
 
     def release(self, lease: Lease) -> None:
         """Stop extending ``lease``; its deadline, if any, stays until it
@@ -163,6 +179,8 @@ class LeaseKeeper:
                     timeout = self._until_next_due()
                 else:
                     timeout = self.interval_ms / 1000
+                    with self._lock:
+                        self._wake_at = time.monotonic() + timeout
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout)
         except asyncio.CancelledError:
@@ -187,9 +205,14 @@ class LeaseKeeper:
         return True
 
     def _until_next_due(self) -> float | None:
-        """Return the seconds until the next extension; None when none is held."""
+        """Return the seconds until the next extension; None when none is held.
+
+        Records the time the loop wakes, so that :meth:`hold` knows whether
+        to wake it sooner.
+        """
         with self._lock:
             next_due = min(self._due.values(), default=None)
+            self._wake_at = math.inf if next_due is None else next_due
         if next_due is None:
             return None
         return max(0.0, next_due - time.monotonic())
