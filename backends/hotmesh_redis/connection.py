@@ -102,8 +102,9 @@ def tls_arguments(settings: ConnectionSettings) -> dict[str, Any]:
     if not settings.tls:
         if tls_options_set:
             raise ConfigurationError(
-                f"URL options {', '.join(tls_options_set)} apply to TLS connections only: "
-                "use the rediss:// or valkeys:// scheme (or its +cluster form)"
+                f"URL options {', '.join(tls_options_set)} apply to TLS "
+                "connections only: use the rediss:// or valkeys:// scheme (or "
+                "its +cluster form)"
             )
         return {}
     arguments: dict[str, Any] = {"ssl": True}
