@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from hotmesh.errors import PayloadTooLargeError, SerializationError
 from hotmesh.store.protocol import (
     INTERRUPTED_BELOW,
+    Claim,
     Dependent,
     Guard,
     Lease,
@@ -106,6 +107,13 @@ class ScriptCall:
             self.add(stream)
             self.add_payload(message.payload, f"message for topic {message.topic!r}")
 
+    def add_claim(self, claim: Claim | None) -> None:
+        if claim is None:
+            self.add(0, "", "", 0)
+            return
+        stream = self.key_ref(self.app_keys.stream(claim.topic))
+        self.add(stream, claim.group, claim.consumer, int(claim.count))
+
     def add_timers(self, timers: Sequence[Timer]) -> None:
         self.add(len(timers))
         for timer in timers:
@@ -168,6 +176,7 @@ def create_job_call(keys: AppKeys, job: NewJob, max_bytes: int | None) -> Script
     call.add_expire(job.expire_seconds)
     call.add_publications(job.publish)
     _add_stats(call, job.stats)
+    call.add_claim(job.claim)
     return call
 
 
@@ -204,6 +213,7 @@ def commit_step_call(keys: AppKeys, step: Step, max_bytes: int | None) -> Script
     call.add_expire(step.expire_seconds)
     call.add_names(step.drop_signals, "dropped signal")
     call.add_publications(step.publish)
+    call.add_claim(step.claim)
     return call
 
 

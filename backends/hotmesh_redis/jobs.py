@@ -9,7 +9,7 @@ from hotmesh.store.protocol import AppKey, NewJob, Step, StepResult
 from hotmesh_redis import calls
 from hotmesh_redis.base import RespBase, translated
 from hotmesh_redis.keys import ORIGIN_FIELD, TIMER_FIELD_PREFIX
-from hotmesh_redis.replies import lease_lost, text
+from hotmesh_redis.replies import claimed_messages, lease_lost, text
 
 
 class JobVerbs(RespBase):
@@ -70,7 +70,10 @@ class JobVerbs(RespBase):
                 f"job {job.job_id!r} already exists in app {app.app_id!r}",
                 job_id=job.job_id,
             )
-        return StepResult(applied=True, status=int(reply[1]))
+        claimed = (
+            claimed_messages(reply[2:], job.claim) if code == 0 and job.claim else ()
+        )
+        return StepResult(applied=True, status=int(reply[1]), claimed=claimed)
 
     @translated
     async def commit_step(self, app: AppKey, step: Step) -> StepResult:
@@ -88,8 +91,12 @@ class JobVerbs(RespBase):
                 f"cannot increment field {text(reply[1])!r} of job {step.job_id!r}: "
                 "it holds a value that is not an integer; nothing was written"
             )
-        counters = tuple(int(value) for value in reply[2:])
-        return StepResult(applied=True, status=int(reply[1]), counters=counters)
+        end = 2 + len(step.increments)
+        counters = tuple(int(value) for value in reply[2:end])
+        claimed = claimed_messages(reply[end:], step.claim) if step.claim else ()
+        return StepResult(
+            applied=True, status=int(reply[1]), counters=counters, claimed=claimed
+        )
 
     @translated
     async def read_job(self, app: AppKey, job_id: str) -> dict[str, str] | None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from hotmesh import errors
-from hotmesh.store.protocol import Lease
+from hotmesh.store.protocol import Claim, Lease, StreamMessage
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,17 @@ def message_payload(entry: Any, lease: Lease) -> str:
         )
         return ""
     return text(value)
+
+
+def claimed_messages(entries: Sequence[Any], claim: Claim) -> list[StreamMessage]:
+    """Return the stream entries a script took for ``claim``, leased to its
+    consumer. Each entry is ``[id, [field, value, ...]]``."""
+    messages = []
+    for message_id, flat in entries:
+        lease = Lease(claim.topic, claim.group, text(message_id), claim.consumer, 1)
+        entry = dict(zip(flat[::2], flat[1::2], strict=True))
+        messages.append(StreamMessage(lease, message_payload(entry, lease)))
+    return messages
 
 
 def timer_topic(encoded: bytes) -> bytes:

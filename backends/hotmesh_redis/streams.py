@@ -6,10 +6,23 @@ import logging
 from collections.abc import Sequence
 
 from hotmesh import errors
-from hotmesh.store.protocol import AppKey, Lease, Outgoing, ReclaimResult, StreamMessage
+from hotmesh.store.protocol import (
+    AppKey,
+    Claim,
+    Lease,
+    Outgoing,
+    ReclaimResult,
+    StreamMessage,
+)
 from hotmesh_redis import calls
 from hotmesh_redis.base import RespBase, translated
-from hotmesh_redis.replies import MESSAGE_FIELD, lease_lost, message_payload, text
+from hotmesh_redis.replies import (
+    MESSAGE_FIELD,
+    claimed_messages,
+    lease_lost,
+    message_payload,
+    text,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -70,16 +83,23 @@ class StreamVerbs(RespBase):
 
     @translated
     async def ack(
-        self, app: AppKey, lease: Lease, messages: Sequence[Outgoing] = ()
-    ) -> None:
+        self,
+        app: AppKey,
+        lease: Lease,
+        messages: Sequence[Outgoing] = (),
+        claim: Claim | None = None,
+    ) -> Sequence[StreamMessage]:
         keys = self.keys(app)
         call = calls.ScriptCall(
             keys, [keys.stream(lease.topic)], self.max_payload_bytes
         )
         call.add_lease(lease)
         call.add_messages(messages)
-        if not await self.run_script("ack", call.keys, call.args):
+        call.add_claim(claim)
+        reply = await self.run_script("ack", call.keys, call.args)
+        if not int(reply[0]):
             raise lease_lost(lease)
+        return claimed_messages(reply[1:], claim) if claim else []
 
     @translated
     async def extend_lease(self, app: AppKey, lease: Lease, ttl_ms: int = 0) -> bool:

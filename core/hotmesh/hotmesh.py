@@ -300,6 +300,7 @@ class HotMesh:
             MIN_RECONNECT_MS, min(self.timer_poll_ms, router.settings.reconnect_ms)
         )
         self._add_member(router, "engine", throttles.get(GLOBAL_SCOPE, 0))
+        self.engine.router = router
         self.scout_lease_ms = int(config.get("scout_lease_ms", self.scout_lease_ms))
         self._scout = asyncio.create_task(self._run_scout(), name="hotmesh-scout")
 
@@ -347,8 +348,18 @@ class HotMesh:
             store, self.app, config.topic, settings.reclaim_delay_ms
         )
         self._lease_keepers.append(leases)
+        # A worker on the engine's own store hands its responses to this
+        # instance's engine directly (see Router.claim).
+        engine_router = None
+        if self.engine is not None and store is self.store:
+            engine_router = self.engine.router
         handler = WorkerHandler(
-            store, self.app, config.topic, config.callback, leases=leases
+            store,
+            self.app,
+            config.topic,
+            config.callback,
+            leases=leases,
+            engine=engine_router,
         )
         router = Router(
             store,

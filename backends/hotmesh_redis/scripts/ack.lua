@@ -7,18 +7,21 @@
 -- ARGV, read in order:
 --   lease       6 arguments, see lib/lease.lua
 --   messages    count, then (stream key index, payload)
+--   claim       4 arguments, see lib/reader.lua
 --
--- Returns 1 when acknowledged, 0 when the lease was lost (nothing written).
+-- Returns {1, claimed entry...} when acknowledged, {0} when the lease was
+-- lost (nothing written).
 
 --@include lib/reader.lua
 --@include lib/lease.lua
 
 local lease = next_lease()
 local messages = next_messages()
+local claim = next_claim()
 
 if not lease or not lease_held(lease) then
-  return 0
+  return {0}
 end
 append_messages(messages)
 release_lease(lease)
-return 1
+return add_claimed({1}, claim_messages(claim))

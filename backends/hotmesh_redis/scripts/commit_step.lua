@@ -22,8 +22,9 @@
 --   expire_seconds           '' for none
 --   drop_signals             count, then keys
 --   publications             count, then channel/message pairs
+--   claim                    4 arguments, see lib/reader.lua
 --
--- Returns {0, status, counter...} when applied, {1} when the lease was
+-- Returns {0, status, counter..., claimed entry...} when applied, {1} when the lease was
 -- lost, {2, status, guard index from 0} when a guard failed, and
 -- {3, field} when an increment targets a field that is not an integer.
 -- Every check runs before the first write, so a refused step writes
@@ -58,6 +59,7 @@ local dependents = next_dependents()
 local expire_seconds = next_arg()
 local drop_signals = next_list()
 local publications = next_pairs()
+local claim = next_claim()
 
 local function guard_passes(guard)
   local value = redis.call('HGET', job_key, guard.field)
@@ -162,4 +164,4 @@ publish_all(publications)
 if lease then
   release_lease(lease)
 end
-return result
+return add_claimed(result, claim_messages(claim))

@@ -21,8 +21,9 @@
 --                            counters (count, then name/amount pairs) and
 --                            index entries (count, then list key index and
 --                            job id pairs)
+--   claim                    4 arguments, see lib/reader.lua
 --
--- Returns {0, status} when created, {1} when the lease was lost,
+-- Returns {0, status, claimed entry...} when created, {1} when the lease was lost,
 -- {4, status} when the same origin already created the job (a replay) and
 -- {5} when another origin did.
 
@@ -56,6 +57,7 @@ for i = 1, next_int() do
   end
   stats[i] = {hash, counters, entries}
 end
+local claim = next_claim()
 
 local function record_stats()
   for _, bucket in ipairs(stats) do
@@ -103,4 +105,4 @@ publish_all(publications)
 if lease then
   release_lease(lease)
 end
-return {0, status_number}
+return add_claimed({0, status_number}, claim_messages(claim))

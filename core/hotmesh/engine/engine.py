@@ -35,6 +35,7 @@ from hotmesh.engine.jobs import (
 )
 from hotmesh.engine.messages import MalformedMessageError, Message, new_guid
 from hotmesh.engine.model import Activity, AppModel, Graph
+from hotmesh.engine.router import Router
 from hotmesh.engine.state import decode, job_output, metadata_field, read_status
 from hotmesh.engine.steps import StepInput, json_str
 from hotmesh.errors import (
@@ -50,6 +51,7 @@ from hotmesh.store.protocol import (
     INTERRUPTED_BELOW,
     STATUS_FIELD,
     AppKey,
+    Claim,
     Lease,
     NewJob,
     Outgoing,
@@ -88,6 +90,9 @@ class Engine:
         self._active_version = active_version
         self.default_expire = default_expire
         self.cache = StateCache()
+        self.router: Router | None = None
+        """The router reading this engine's stream. Writes that append
+        engine messages claim them for it, so they skip a stream read."""
         self.early_signal_ttl_ms = EARLY_SIGNAL_TTL_MS
         self._handlers: dict[str, Callable[[Message, Lease], Awaitable[None]]] = {
             "transition": self._on_transition,
@@ -159,10 +164,20 @@ class Engine:
             fields = {**job.fields, STATUS_FIELD: str(job.status)}
             self.cache.remember(job.job_id, fields)
         try:
-            await self.store.create_job(self.app, job)
+            result = await self.store.create_job(
+                self.app, dataclasses.replace(job, claim=self._claim())
+            )
         except BaseException:
             self.cache.forget(job.job_id)
             raise
+        self._take_claimed(result.claimed)
+
+    def _claim(self) -> Claim | None:
+        return self.router.claim() if self.router is not None else None
+
+    def _take_claimed(self, items: Sequence[StreamMessage]) -> None:
+        if items and self.router is not None:
+            self.router.process_claimed(items)
 
     # -- message loop ---------------------------------------------------------
 
@@ -197,7 +212,10 @@ class Engine:
 
     async def _ack(self, lease: Lease, messages: list[Outgoing] | None = None) -> None:
         try:
-            await self.store.ack(self.app, lease, messages or [])
+            claim = self._claim() if messages else None
+            self._take_claimed(
+                await self.store.ack(self.app, lease, messages or [], claim)
+            )
         except LeaseLostError:
             logger.info(
                 "lease on message %s lost to another consumer", lease.message_id
@@ -287,7 +305,9 @@ class Engine:
             )
             finish = await self._finish_inline(fields, step, lease)
             step = versioned(finish or step, fields if finish else cached)
+            step = dataclasses.replace(step, claim=self._claim())
             result = await self.store.commit_step(self.app, step)
+            self._take_claimed(result.claimed)
             if result.applied:
                 state = None if finish else after_commit(fields, step, result)
                 if state is not None:

@@ -6,11 +6,11 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from hotmesh.errors import ConnectionFailedError
-from hotmesh.store.protocol import AppKey, Store, StreamMessage
+from hotmesh.store.protocol import AppKey, Claim, Store, StreamMessage
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +71,8 @@ class Router:
         self._last_reclaim = time.monotonic()
         self._slots = asyncio.Semaphore(self.settings.concurrency)
         self._inflight: set[asyncio.Task[None]] = set()
+        self._claimed = 0
+        """Messages taken by writes (see :meth:`claim`) being processed."""
 
     def start(self) -> None:
         self._task = asyncio.create_task(
@@ -85,6 +87,39 @@ class Router:
             await asyncio.gather(self._task, return_exceptions=True)
         if self._inflight:
             await asyncio.gather(*self._inflight, return_exceptions=True)
+
+    def claim(self) -> Claim | None:
+        """Return the claim with which a write takes one message it appends
+        to this router's stream, to process it at once; None while
+        throttled, paused, stopping, or processing ``concurrency`` claimed
+        messages already."""
+        if self._stopping or self.throttle_ms != 0 or self._task is None:
+            return None
+        if self._claimed >= self.settings.concurrency:
+            return None
+        return Claim(self.topic, self.group, self.consumer, 1)
+
+    def process_claimed(self, items: Sequence[StreamMessage]) -> None:
+        """Process messages that a write took for this router's consumer.
+
+        They take no slot of the read loop, which holds its free slots
+        while it waits on the stream, and :meth:`claim` bounds their number.
+        """
+        for item in items:
+            self._claimed += 1
+            task = asyncio.create_task(self._process_claimed(item))
+            self._inflight.add(task)
+            task.add_done_callback(self._inflight.discard)
+
+    async def _process_claimed(self, item: StreamMessage) -> None:
+        try:
+            await self.handler(item)
+        except Exception:
+            logger.exception(
+                "unhandled error processing message %s", item.lease.message_id
+            )
+        finally:
+            self._claimed -= 1
 
     def set_throttle(self, delay_ms: int) -> None:
         """Wait ``delay_ms`` before each read; :data:`PAUSED` stops reading."""

@@ -11,6 +11,7 @@ from typing import Any
 
 from hotmesh.engine.leases import LeaseKeeper
 from hotmesh.engine.messages import MalformedMessageError, Message, Status, new_guid
+from hotmesh.engine.router import Router
 from hotmesh.errors import LeaseLostError, PayloadTooLargeError, SerializationError
 from hotmesh.store.protocol import (
     ENGINE_TOPIC,
@@ -64,6 +65,7 @@ class WorkerHandler:
         callback: WorkerCallback,
         *,
         leases: LeaseKeeper | None = None,
+        engine: Router | None = None,
     ) -> None:
         self.store = store
         self.app = app
@@ -72,6 +74,10 @@ class WorkerHandler:
         self.leases = leases
         """Extends the lease of each request until it is acknowledged; None
         for no extensions."""
+        self.engine = engine
+        """The router of an engine in this process on the same store, which
+        takes this worker's responses at once; None to leave them to the
+        engine stream's readers."""
 
     async def __call__(self, item: StreamMessage) -> None:
         if self.leases is None:
@@ -216,8 +222,10 @@ class WorkerHandler:
         its job fails once rather than the request being delivered again
         until it is dead-lettered.
         """
+        engine = self.engine
+        claim = engine.claim() if engine is not None and messages else None
         try:
-            await self.store.ack(self.app, lease, messages)
+            claimed = await self.store.ack(self.app, lease, messages, claim)
         except LeaseLostError:
             logger.info(
                 "dropping late result for message %s on %r: lease lost",
@@ -237,6 +245,9 @@ class WorkerHandler:
             await self._ack(
                 lease, [Outgoing(ENGINE_TOPIC, self._failure(request, text))]
             )
+        else:
+            if claimed and engine is not None:
+                engine.process_claimed(claimed)
 
     async def handle_dead_letter(self, item: StreamMessage) -> None:
         """Respond with error 999 to a request past its delivery ceiling."""

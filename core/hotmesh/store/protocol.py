@@ -87,6 +87,24 @@ class StreamMessage:
 
 
 @dataclass(frozen=True)
+class Claim:
+    """A request to take new messages of one stream along with a write.
+
+    A write that carries a claim and appends messages to ``topic``'s stream
+    then reads up to ``count`` new messages of that stream for
+    ``consumer`` of ``group``, as :meth:`Store.read_messages` would without
+    blocking, never more than the write appended. The consumer processes
+    them at once instead of waiting for its next read. A backend may take
+    none; the messages then reach the group's readers as usual.
+    """
+
+    topic: str
+    group: str
+    consumer: str
+    count: int = 1
+
+
+@dataclass(frozen=True)
 class Outgoing:
     """A message to append to a stream."""
 
@@ -192,6 +210,8 @@ class Step:
        the expiry).
     9. Remove ``drop_signals``; publish ``publish`` notifications.
     10. Acknowledge and delete the leased message.
+    11. Take the messages of ``claim`` (see :class:`Claim`) and return them
+        in :attr:`StepResult.claimed`.
     """
 
     job_id: str
@@ -210,6 +230,7 @@ class Step:
     dependents: Sequence[Dependent] = ()
     expire_seconds: int | None = None
     publish: Sequence[tuple[str, str]] = ()
+    claim: Claim | None = None
 
 
 @dataclass(frozen=True)
@@ -219,13 +240,15 @@ class StepResult:
     ``applied`` is false when a guard failed; ``failed_guard`` is then its
     index in the step's guards. ``status`` is the job status after the step
     (before it, when not applied), ``counters`` the values of the step's
-    increments, in order.
+    increments, in order. ``claimed`` holds the messages taken for the
+    write's :class:`Claim`, leased to its consumer.
     """
 
     applied: bool
     status: int
     counters: tuple[int, ...] = ()
     failed_guard: int | None = None
+    claimed: Sequence[StreamMessage] = ()
 
 
 @dataclass(frozen=True)
@@ -240,7 +263,8 @@ class NewJob:
     The lists apply as in :class:`Step`, the initial status taking the place
     of the new status: nothing is sent when it is below
     :data:`INTERRUPTED_BELOW`, and ``on_finish`` is sent when it is at most
-    0 (a job that finishes as it is created).
+    0 (a job that finishes as it is created). ``claim`` applies as in
+    :class:`Step`, except on a replay, which takes nothing.
     """
 
     job_id: str
@@ -256,6 +280,7 @@ class NewJob:
     publish: Sequence[tuple[str, str]] = ()
     stats: Sequence[StatsUpdate] = ()
     """Recorded with the job, also on a replay (never twice for one origin)."""
+    claim: Claim | None = None
 
 
 @dataclass(frozen=True)
@@ -403,10 +428,15 @@ class Store(Protocol):
         """
 
     async def ack(
-        self, app: AppKey, lease: Lease, messages: Sequence[Outgoing] = ()
-    ) -> None:
+        self,
+        app: AppKey,
+        lease: Lease,
+        messages: Sequence[Outgoing] = (),
+        claim: Claim | None = None,
+    ) -> Sequence[StreamMessage]:
         """Acknowledge a leased message and append ``messages``, atomically.
 
+        Returns the messages taken for ``claim`` (see :class:`Claim`).
         Raises ``LeaseLostError`` (writing nothing) when the lease was lost.
         """
 

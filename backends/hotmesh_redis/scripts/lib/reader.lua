@@ -51,8 +51,62 @@ local function next_messages()
   return list
 end
 
+-- Messages appended by this script, counted by stream key.
+local appended = {}
+
 local function append_messages(messages)
   for _, message in ipairs(messages) do
     redis.call('XADD', message[1], '*', 'm', message[2])
+    appended[message[1]] = (appended[message[1]] or 0) + 1
   end
+end
+
+-- A claim is four arguments: stream key index (0 for none), group,
+-- consumer and the most messages to take.
+local function next_claim()
+  local key = next_key()
+  local group = next_arg()
+  local consumer = next_arg()
+  local count = next_int()
+  if not key then
+    return nil
+  end
+  return {key = key, group = group, consumer = consumer, count = count}
+end
+
+-- Read new messages of the claimed stream for the claiming consumer, at
+-- most as many as this script appended to it, so the consumer processes
+-- them without waiting for its next read. Returns the entries as
+-- XREADGROUP does ({id, {field, value, ...}}); none when the group is
+-- missing, which leaves the messages to the stream's readers.
+local function claim_messages(claim)
+  if not claim then
+    return {}
+  end
+  local count = math.min(claim.count, appended[claim.key] or 0)
+  if count <= 0 then
+    return {}
+  end
+  local reply = redis.pcall('XREADGROUP', 'GROUP', claim.group, claim.consumer,
+    'COUNT', count, 'STREAMS', claim.key, '>')
+  if type(reply) ~= 'table' or reply.err then
+    return {}
+  end
+  -- A server replies {{stream, entries}}; fakeredis replies {stream, entries}.
+  local entries = reply[2]
+  if type(reply[1]) == 'table' then
+    entries = reply[1][2]
+  end
+  if type(entries) ~= 'table' then
+    return {}
+  end
+  return entries
+end
+
+-- Append claimed entries to a script's reply.
+local function add_claimed(result, claimed)
+  for _, entry in ipairs(claimed) do
+    result[#result + 1] = entry
+  end
+  return result
 end

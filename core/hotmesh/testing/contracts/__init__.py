@@ -5,6 +5,7 @@ Each class groups the contracts of a few related verbs. The plugin
 :data:`CONTRACT_CLASSES` to the test modules that opt in.
 """
 
+from hotmesh.testing.contracts.claims import TestClaims
 from hotmesh.testing.contracts.coordination import (
     TestApps,
     TestEntries,
@@ -26,6 +27,7 @@ CONTRACT_CLASSES: tuple[type, ...] = (
     TestJobs,
     TestSteps,
     TestStreams,
+    TestClaims,
     TestLeases,
     TestClones,
     TestTimers,
