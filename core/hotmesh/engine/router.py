@@ -107,19 +107,10 @@ class Router:
         """
         for item in items:
             self._claimed += 1
-            task = asyncio.create_task(self._process_claimed(item))
-            self._inflight.add(task)
-            task.add_done_callback(self._inflight.discard)
+            self._start(item, self._claimed_done)
 
-    async def _process_claimed(self, item: StreamMessage) -> None:
-        try:
-            await self.handler(item)
-        except Exception:
-            logger.exception(
-                "unhandled error processing message %s", item.lease.message_id
-            )
-        finally:
-            self._claimed -= 1
+    def _claimed_done(self) -> None:
+        self._claimed -= 1
 
     def set_throttle(self, delay_ms: int) -> None:
         """Wait ``delay_ms`` before each read; :data:`PAUSED` stops reading."""
@@ -186,7 +177,7 @@ class Router:
             raise
         self._release_slots(free - len(items))
         for item in items:
-            self._start(item)
+            self._start(item, self._slots.release)
 
     async def _take_slots(self) -> int:
         await self._slots.acquire()
@@ -200,12 +191,12 @@ class Router:
         for _ in range(count):
             self._slots.release()
 
-    def _start(self, item: StreamMessage) -> None:
-        task = asyncio.create_task(self._process(item))
+    def _start(self, item: StreamMessage, done: Callable[[], None]) -> None:
+        task = asyncio.create_task(self._process(item, done))
         self._inflight.add(task)
         task.add_done_callback(self._inflight.discard)
 
-    async def _process(self, item: StreamMessage) -> None:
+    async def _process(self, item: StreamMessage, done: Callable[[], None]) -> None:
         try:
             await self.handler(item)
         except Exception:
@@ -213,7 +204,7 @@ class Router:
                 "unhandled error processing message %s", item.lease.message_id
             )
         finally:
-            self._slots.release()
+            done()
 
     async def _maybe_reclaim(self) -> None:
         now = time.monotonic()
@@ -245,4 +236,4 @@ class Router:
             await self.on_dead(item)
         for item in result.claimed:
             logger.info("reclaimed message %s on %r", item.lease.message_id, self.topic)
-            self._start(item)
+            self._start(item, self._slots.release)
