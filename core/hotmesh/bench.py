@@ -7,7 +7,15 @@ It measures, against one server in one run:
   job and of a chain of ten workers, one job at a time;
 * ``yaml-many``: throughput of many trigger → worker jobs started together;
 * ``durable-one``, ``durable-chain`` and ``durable-many``: the same for a
-  Durable workflow calling one, or ten sequential, proxied activities.
+  Durable workflow calling one, or ten sequential, proxied activities;
+* ``yaml-many-1p``, ``yaml-many-2p``, ``durable-many-1p`` and
+  ``durable-many-2p``: the ``-many`` workloads with their workers in one or
+  two worker processes (:mod:`hotmesh._bench_flows`), and the ratio of the
+  two throughputs;
+* ``pluck-hit``: latency of a Pluck ``exec`` answered from its record cache;
+* ``memory``: this process's RSS and the server's ``used_memory`` and key
+  count before, after many finished jobs and after those jobs expire. It
+  runs only when named.
 
 Store calls are counted at the store layer and reported per job. Every
 figure printed is measured in the run that prints it.
@@ -16,17 +24,22 @@ figure printed is measured in the run that prints it.
 from __future__ import annotations
 
 import argparse
+import array
 import asyncio
 import collections
+import gc
 import json
+import os
+import resource
 import secrets
 import statistics
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from hotmesh import _bench_flows
 from hotmesh.hotmesh import HotMesh
 from hotmesh.registry import open_store
 from hotmesh.store.protocol import Store
@@ -35,11 +48,28 @@ WORKLOADS = (
     "yaml-one",
     "yaml-chain",
     "yaml-many",
+    "yaml-many-1p",
+    "yaml-many-2p",
     "durable-one",
     "durable-chain",
     "durable-many",
+    "durable-many-1p",
+    "durable-many-2p",
+    "pluck-hit",
+    "memory",
 )
+DEFAULT_WORKLOADS = tuple(name for name in WORKLOADS if name != "memory")
+"""Workloads of a run that names none: all but ``memory``, which takes
+minutes at its default size."""
+
 CHAIN_LENGTH = 10
+MEMORY_JOBS = 100_000
+MEMORY_WAIT_SECONDS = 60.0
+MEMORY_TOLERANCE = 0.10
+"""Fraction by which a reading after expiry may exceed the one before."""
+
+JOB_EXPIRE_SECONDS = 1
+"""Seconds a finished job of the YAML model stays on the server."""
 
 
 def _chain_model(length: int) -> str:
@@ -49,16 +79,18 @@ def _chain_model(length: int) -> str:
         "  version: '1'",
         "  graphs:",
         "    - subscribes: bench.one",
+        f"      expire: {JOB_EXPIRE_SECONDS}",
         "      activities:",
         "        t1: {type: trigger}",
         "        w1:",
         "          type: worker",
-        "          topic: bench.work",
+        f"          topic: {_bench_flows.WORKER_TOPIC}",
         "          input: {maps: {n: '{t1.output.data.n}'}}",
         "          job: {maps: {n: '{$self.output.data.n}'}}",
         "      transitions:",
         "        t1: [{to: w1}]",
         "    - subscribes: bench.chain",
+        f"      expire: {JOB_EXPIRE_SECONDS}",
         "      activities:",
         "        c0: {type: trigger}",
     ]
@@ -67,7 +99,7 @@ def _chain_model(length: int) -> str:
         lines += [
             f"        c{index}:",
             "          type: worker",
-            "          topic: bench.work",
+            f"          topic: {_bench_flows.WORKER_TOPIC}",
             f"          input: {{maps: {{n: '{{{source}.output.data.n}}'}}}}",
             "          job: {maps: {n: '{$self.output.data.n}'}}",
         ]
@@ -110,7 +142,7 @@ class Measurement:
 
     @classmethod
     def of(
-        cls, workload: str, samples_ms: list[float], elapsed_s: float
+        cls, workload: str, samples_ms: Sequence[float], elapsed_s: float
     ) -> Measurement:
         cuts = statistics.quantiles(samples_ms, n=100, method="inclusive")
         return cls(
@@ -123,19 +155,37 @@ class Measurement:
         )
 
 
+_PROGRESS_INTERVAL = 0.1
+"""Seconds between redraws of the progress bar."""
+
+_progress_drawn_at = 0.0
+
+
 def _progress(label: str, done: int, total: int) -> None:
-    if sys.stderr.isatty():
-        width = 30
-        filled = width * done // max(total, 1)
-        bar = "#" * filled + "." * (width - filled)
-        print(f"\r{label:14} [{bar}] {done}/{total}", end="", file=sys.stderr)
-        if done >= total:
-            print(file=sys.stderr)
+    """Draw a progress bar on standard error when it is a terminal."""
+    global _progress_drawn_at
+    if not sys.stderr.isatty():
+        return
+    now = time.monotonic()
+    finished = done >= total
+    if not finished and done > 1 and now - _progress_drawn_at < _PROGRESS_INTERVAL:
+        return
+    _progress_drawn_at = now
+    width = 30
+    filled = width * done // max(total, 1)
+    bar = "#" * filled + "." * (width - filled)
+    print(f"\r{label:16} [{bar}] {done}/{total}", end="", file=sys.stderr)
+    if finished:
+        print(file=sys.stderr)
+
+
+Samples = tuple[Sequence[float], float]
+"""Latencies in milliseconds and the elapsed seconds of a timed run."""
 
 
 async def _one_at_a_time(
     label: str, count: int, call: Callable[[], Awaitable[Any]]
-) -> tuple[list[float], float]:
+) -> Samples:
     samples = []
     started = time.perf_counter()
     for index in range(count):
@@ -148,7 +198,7 @@ async def _one_at_a_time(
 
 async def _all_at_once(
     label: str, count: int, concurrency: int, call: Callable[[], Awaitable[Any]]
-) -> tuple[list[float], float]:
+) -> Samples:
     gate = asyncio.Semaphore(concurrency)
     samples: list[float] = []
 
@@ -164,8 +214,30 @@ async def _all_at_once(
     return samples, time.perf_counter() - started
 
 
-def _increment(message: dict[str, Any]) -> dict[str, Any]:
-    return {"data": {"n": int(message["data"].get("n") or 0) + 1}}
+async def _in_lanes(
+    label: str, count: int, concurrency: int, call: Callable[[], Awaitable[Any]]
+) -> Samples:
+    """Run ``count`` calls, ``concurrency`` at a time, from that many tasks.
+
+    Unlike :func:`_all_at_once` it creates no coroutine per call up front,
+    and keeps the latencies in an array of doubles, so a run of 100,000
+    jobs adds little memory of its own to the process it measures.
+    """
+    samples = array.array("d")
+    started = time.perf_counter()
+    remaining = count
+
+    async def lane() -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            begin = time.perf_counter()
+            await call()
+            samples.append((time.perf_counter() - begin) * 1000)
+            _progress(label, len(samples), count)
+
+    await asyncio.gather(*(lane() for _ in range(min(concurrency, count))))
+    return samples, time.perf_counter() - started
 
 
 @dataclass
@@ -173,53 +245,101 @@ class BenchOptions:
     """Workloads and sizes of one ``hotmesh bench`` run."""
 
     connection: Any = None
-    workloads: tuple[str, ...] = WORKLOADS
+    workloads: tuple[str, ...] = DEFAULT_WORKLOADS
     samples: int = 200
     jobs: int = 1000
     concurrency: int = 50
+    memory_jobs: int = MEMORY_JOBS
+    memory_wait: float = MEMORY_WAIT_SECONDS
+
+
+_UNCOUNTED_VERBS = ("read_messages", "reclaim")
+"""Verbs left out of store calls per job: consumer loops poll with them
+whether or not jobs run."""
 
 
 async def _measure(
     counter: CountingStore,
     name: str,
-    runner: Callable[[], Awaitable[tuple[list[float], float]]],
+    runner: Callable[[], Awaitable[Samples]],
+    workers: _bench_flows.WorkerProcesses | None = None,
 ) -> Measurement:
     counter.calls.clear()
+    if workers is not None:
+        await workers.reset_counts()
     samples, elapsed = await runner()
+    calls = collections.Counter(counter.calls)
+    if workers is not None:
+        calls.update(await workers.read_counts())
     result = Measurement.of(name, samples, elapsed)
     result.store_calls = {
-        verb: round(calls / len(samples), 2)
-        for verb, calls in sorted(counter.calls.items())
-        if verb not in ("read_messages", "reclaim")
+        verb: round(count / len(samples), 2)
+        for verb, count in sorted(calls.items())
+        if verb not in _UNCOUNTED_VERBS
     }
     return result
 
 
-async def _yaml_workloads(options: BenchOptions) -> list[Measurement]:
+def _process_count(workload: str) -> int:
+    """Return the worker processes a ``-Np`` workload runs (0 for others)."""
+    suffix = workload.rsplit("-", 1)[-1]
+    if suffix.endswith("p") and suffix[:-1].isdigit():
+        return int(suffix[:-1])
+    return 0
+
+
+# -- YAML workloads ---------------------------------------------------------------
+
+
+async def _open_yaml(
+    options: BenchOptions, *, with_worker: bool
+) -> tuple[Store, CountingStore, HotMesh]:
     store = await open_store(options.connection)
     counter = CountingStore(store)
-    hotmesh = await HotMesh.init(
-        app_id="bench",
-        namespace=f"bench{secrets.token_hex(3)}",
-        connection=counter,
-        engine={},
-        workers=[
+    workers = []
+    if with_worker:
+        workers.append(
             {
-                "topic": "bench.work",
-                "callback": _increment,
+                "topic": _bench_flows.WORKER_TOPIC,
+                "callback": _bench_flows.increment,
                 "concurrency": options.concurrency,
             }
-        ],
-    )
-    results = []
+        )
+    try:
+        hotmesh = await HotMesh.init(
+            app_id="bench",
+            namespace=f"bench{secrets.token_hex(3)}",
+            connection=counter,
+            engine={},
+            workers=workers,
+        )
+    except BaseException:
+        await store.close()
+        raise
     try:
         await hotmesh.deploy(_chain_model(CHAIN_LENGTH))
         await hotmesh.activate("1", delay=0.1)
-        for _ in range(20):
-            await hotmesh.pubsub("bench.one", {"n": 0})
+    except BaseException:
+        await hotmesh.stop()
+        await store.close()
+        raise
+    return store, counter, hotmesh
 
-        def one() -> Awaitable[Any]:
-            return hotmesh.pubsub("bench.one", {"n": 0}, timeout=120)
+
+def _start_one(hotmesh: HotMesh) -> Callable[[], Awaitable[Any]]:
+    def one() -> Awaitable[Any]:
+        return hotmesh.pubsub("bench.one", {"n": 0}, timeout=120)
+
+    return one
+
+
+async def _yaml_workloads(options: BenchOptions) -> list[Measurement]:
+    store, counter, hotmesh = await _open_yaml(options, with_worker=True)
+    results = []
+    try:
+        one = _start_one(hotmesh)
+        for _ in range(20):
+            await one()
 
         def chain() -> Awaitable[Any]:
             return hotmesh.pubsub("bench.chain", {"n": 0}, timeout=120)
@@ -242,8 +362,41 @@ async def _yaml_workloads(options: BenchOptions) -> list[Measurement]:
     return results
 
 
+async def _yaml_many_in_processes(options: BenchOptions, name: str) -> Measurement:
+    """Time ``yaml-many`` with its worker in separate processes.
+
+    This process runs the engine and the caller; the worker processes
+    serve the worker topic.
+    """
+    store, counter, hotmesh = await _open_yaml(options, with_worker=False)
+    try:
+        count = _process_count(name)
+        async with _bench_flows.worker_processes(
+            "yaml",
+            count,
+            hotmesh.namespace,
+            options.concurrency,
+            options.connection,
+            store,
+        ) as workers:
+            one = _start_one(hotmesh)
+            for _ in range(20):
+                await one()
+            return await _measure(
+                counter,
+                name,
+                lambda: _all_at_once(name, options.jobs, options.concurrency, one),
+                workers,
+            )
+    finally:
+        await hotmesh.stop()
+        await store.close()
+
+
+# -- Durable workloads ------------------------------------------------------------
+
+
 async def _durable_workloads(options: BenchOptions) -> list[Measurement]:
-    from hotmesh import _bench_flows
     from hotmesh.durable import Client, Connection, Worker
 
     store = await open_store(options.connection)
@@ -253,20 +406,14 @@ async def _durable_workloads(options: BenchOptions) -> list[Measurement]:
     worker = await Worker.create(
         connection=connection,
         namespace=namespace,
-        task_queue="bench",
-        workflow=[_bench_flows.bench_one, _bench_flows.bench_chain],
+        task_queue=_bench_flows.TASK_QUEUE,
+        workflow=_bench_flows.DURABLE_WORKFLOWS,
         concurrency=options.concurrency,
     )
     client = Client(connection, namespace=namespace)
     results = []
     try:
-
-        async def run(name: str) -> Any:
-            handle = await client.workflow.start(
-                workflow_name=name, task_queue="bench", args=[0]
-            )
-            return await handle.result(timeout=120)
-
+        run = _durable_runner(client)
         for _ in range(5):
             await run("bench_one")
         plans = {
@@ -295,6 +442,257 @@ async def _durable_workloads(options: BenchOptions) -> list[Measurement]:
     return results
 
 
+def _durable_runner(client: Any) -> Callable[[str], Awaitable[Any]]:
+    async def run(name: str) -> Any:
+        handle = await client.workflow.start(
+            workflow_name=name, task_queue=_bench_flows.TASK_QUEUE, args=[0]
+        )
+        return await handle.result(timeout=120)
+
+    return run
+
+
+async def _durable_many_in_processes(options: BenchOptions, name: str) -> Measurement:
+    """Time ``durable-many`` with its Durable worker in separate processes.
+
+    This process runs the caller and the client's engine; each worker
+    process runs a Durable worker, which has an engine of its own.
+    """
+    from hotmesh.durable import Client, Connection
+
+    store = await open_store(options.connection)
+    counter = CountingStore(store)
+    connection = Connection(url=counter, activate_delay=0.1)  # type: ignore[arg-type]
+    namespace = f"dbench{secrets.token_hex(3)}"
+    client = Client(connection, namespace=namespace)
+    try:
+        await client.mesh()
+        count = _process_count(name)
+        async with _bench_flows.worker_processes(
+            "durable", count, namespace, options.concurrency, options.connection, store
+        ) as workers:
+            run = _durable_runner(client)
+            for _ in range(5):
+                await run("bench_one")
+            return await _measure(
+                counter,
+                name,
+                lambda: _all_at_once(
+                    name, options.jobs, options.concurrency, lambda: run("bench_one")
+                ),
+                workers,
+            )
+    finally:
+        await client.close()
+        await store.close()
+
+
+# -- Pluck ----------------------------------------------------------------------
+
+
+async def _pluck_hit(options: BenchOptions) -> Measurement:
+    """Time ``exec`` calls that the record cache answers.
+
+    Raises:
+        RuntimeError: The function ran again during the timed calls, so
+            they were not all cache hits.
+    """
+    from hotmesh.durable import Connection
+    from hotmesh.pluck import Pluck
+
+    store = await open_store(options.connection)
+    counter = CountingStore(store)
+    connection = Connection(url=counter, activate_delay=0.1)  # type: ignore[arg-type]
+    pluck = Pluck(connection, namespace=f"pbench{secrets.token_hex(3)}")
+    value = f"hit{secrets.token_hex(4)}"
+    exec_options: Any = {"id": value, "ttl": "1 hour"}
+    try:
+        await pluck.connect(entity="bench-echo", target=_bench_flows.pluck_echo)
+
+        def hit() -> Awaitable[Any]:
+            return pluck.exec(entity="bench-echo", args=[value], options=exec_options)
+
+        if await hit() != value:
+            raise RuntimeError("the Pluck function returned a wrong response")
+        for _ in range(20):
+            await hit()
+        count = options.samples * 5
+        result = await _measure(
+            counter, "pluck-hit", lambda: _one_at_a_time("pluck-hit", count, hit)
+        )
+        runs = _bench_flows.pluck_runs[value]
+        if runs != 1:
+            raise RuntimeError(
+                f"the cached Pluck function ran {runs} times instead of once, "
+                "so the timed calls were not all cache hits"
+            )
+        await pluck.flush("bench-echo", value)
+    finally:
+        await pluck.shutdown()
+        await store.close()
+    return result
+
+
+# -- memory ---------------------------------------------------------------------
+
+
+@dataclass
+class MemoryReading:
+    """Process and server memory at one moment."""
+
+    rss_bytes: int | None
+    used_memory_bytes: int | None
+    """The server's ``used_memory`` (INFO memory), summed over a cluster's
+    nodes; None when the server has no INFO command."""
+    keys: int | None
+    """The server's key count (DBSIZE), summed over a cluster's nodes."""
+
+
+METRICS = ("rss_bytes", "used_memory_bytes", "keys")
+
+
+def _rss_bytes() -> tuple[int | None, str]:
+    """Return this process's resident memory in bytes and where it was read.
+
+    Linux reports the current size in ``/proc/self/statm``; elsewhere the
+    peak size from ``getrusage`` is the closest figure, and it never drops.
+    """
+    try:
+        with open("/proc/self/statm") as statm:
+            resident_pages = int(statm.read().split()[1])
+        return resident_pages * os.sysconf("SC_PAGE_SIZE"), "/proc/self/statm"
+    except OSError:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        scale = 1 if sys.platform == "darwin" else 1024
+        return peak * scale, "getrusage ru_maxrss (peak)"
+
+
+async def _server_memory(store: Store) -> tuple[int | None, int | None]:
+    """Return the server's ``used_memory`` and key count, or None for each
+    figure the server does not report."""
+    client = getattr(store, "client", None)
+    if client is None:
+        return None, None
+    nodes: Iterable[Any] = [None]
+    if hasattr(client, "get_nodes"):
+        nodes = client.get_nodes()
+    used: int | None = 0
+    keys: int | None = 0
+    for node in nodes:
+        target = {} if node is None else {"target_nodes": node}
+        try:
+            info = await client.execute_command("INFO", "memory", **target)
+            used = None if used is None else used + int(info["used_memory"])
+        except Exception:
+            # fakeredis has no INFO command, and other servers may hide it.
+            used = None
+        try:
+            size = await client.execute_command("DBSIZE", **target)
+            keys = None if keys is None else keys + int(size)
+        except Exception:
+            keys = None
+    return used, keys
+
+
+async def _read_memory(store: Store) -> MemoryReading:
+    gc.collect()
+    rss, _ = _rss_bytes()
+    used, keys = await _server_memory(store)
+    return MemoryReading(rss, used, keys)
+
+
+def _within(after: int | None, before: int | None) -> bool | None:
+    if after is None or before is None:
+        return None
+    return after <= before * (1 + MEMORY_TOLERANCE)
+
+
+def _memory_settled(after: MemoryReading, before: MemoryReading) -> bool:
+    """Return whether the server is back to its size before the jobs."""
+    keys_back = after.keys is None or before.keys is None or after.keys <= before.keys
+    memory_back = _within(after.used_memory_bytes, before.used_memory_bytes)
+    return keys_back and memory_back is not False
+
+
+async def _wait_for_expiry(
+    store: Store, before: MemoryReading, limit: float
+) -> tuple[MemoryReading, float]:
+    """Poll the server once a second until the finished jobs are gone.
+
+    Returns the last reading and the seconds waited. Polling stops when the
+    key count and ``used_memory`` are back to their readings before the
+    jobs, or after ``limit`` seconds, whichever comes first.
+    """
+    started = time.monotonic()
+    await asyncio.sleep(JOB_EXPIRE_SECONDS)
+    while True:
+        reading = await _read_memory(store)
+        waited = time.monotonic() - started
+        _progress("memory expiry", min(int(waited), int(limit)), int(limit))
+        if _memory_settled(reading, before) or waited >= limit:
+            _progress("memory expiry", int(limit), int(limit))
+            return reading, waited
+        await asyncio.sleep(1.0)
+
+
+async def _memory(options: BenchOptions) -> tuple[Measurement, dict[str, Any]]:
+    """Run many one-step jobs and read memory before, after and after expiry."""
+    store, counter, hotmesh = await _open_yaml(options, with_worker=True)
+    try:
+        one = _start_one(hotmesh)
+        # Warm-up jobs load code and fill caches; "before" is read once
+        # they have expired too.
+        deployed = await _read_memory(store)
+        await _in_lanes("memory warm-up", 200, options.concurrency, one)
+        await _wait_for_expiry(store, deployed, 15.0)
+        before = await _read_memory(store)
+        result = await _measure(
+            counter,
+            "memory",
+            lambda: _in_lanes("memory", options.memory_jobs, options.concurrency, one),
+        )
+        after_jobs = await _read_memory(store)
+        after_expiry, waited = await _wait_for_expiry(
+            store, before, options.memory_wait
+        )
+    finally:
+        await hotmesh.stop()
+        await store.close()
+    readings = {
+        "before": before,
+        "after_jobs": after_jobs,
+        "after_expiry": after_expiry,
+    }
+    report: dict[str, Any] = {
+        "jobs": options.memory_jobs,
+        "expire_seconds": JOB_EXPIRE_SECONDS,
+        "expiry_wait_seconds": round(waited, 1),
+        "rss_source": _rss_bytes()[1],
+        "tolerance_percent": MEMORY_TOLERANCE * 100,
+    }
+    for metric in METRICS:
+        values = {moment: getattr(item, metric) for moment, item in readings.items()}
+        before_value = values["before"]
+        report[metric] = {
+            **values,
+            "after_jobs_change_percent": _percent(values["after_jobs"], before_value),
+            "after_expiry_change_percent": _percent(
+                values["after_expiry"], before_value
+            ),
+            "back_within_tolerance": _within(values["after_expiry"], before_value),
+        }
+    return result, report
+
+
+def _percent(value: int | None, base: int | None) -> float | None:
+    if value is None or not base:
+        return None
+    return round((value - base) / base * 100, 1)
+
+
+# -- the run and its report -----------------------------------------------------------
+
+
 async def run_bench(options: BenchOptions) -> dict[str, Any]:
     """Run the chosen workloads and return the measurements."""
     store = await open_store(options.connection)
@@ -305,15 +703,52 @@ async def run_bench(options: BenchOptions) -> dict[str, Any]:
         info = store.info
     finally:
         await store.close()
+    chosen = options.workloads
     measurements = [Measurement.of("floor", floor_samples, floor_elapsed)]
-    if any(name.startswith("yaml") for name in options.workloads):
+    if {"yaml-one", "yaml-chain", "yaml-many"} & set(chosen):
         measurements += await _yaml_workloads(options)
-    if any(name.startswith("durable") for name in options.workloads):
+    for name in ("yaml-many-1p", "yaml-many-2p"):
+        if name in chosen:
+            measurements.append(await _yaml_many_in_processes(options, name))
+    if {"durable-one", "durable-chain", "durable-many"} & set(chosen):
         measurements += await _durable_workloads(options)
+    for name in ("durable-many-1p", "durable-many-2p"):
+        if name in chosen:
+            measurements.append(await _durable_many_in_processes(options, name))
+    if "pluck-hit" in chosen:
+        measurements.append(await _pluck_hit(options))
+    memory = None
+    if "memory" in chosen:
+        row, memory = await _memory(options)
+        measurements.append(row)
     return {
         "server": {"name": info.name, "version": info.version, "url": info.url},
         "measurements": [asdict(item) for item in measurements],
+        "scaling": _scaling(measurements),
+        "memory": memory,
     }
+
+
+def _scaling(measurements: list[Measurement]) -> list[dict[str, Any]]:
+    """Return the 2-process / 1-process throughput ratio of each ``-many``."""
+    by_name = {item.workload: item for item in measurements}
+    ratios = []
+    for base in ("yaml-many", "durable-many"):
+        one = by_name.get(f"{base}-1p")
+        two = by_name.get(f"{base}-2p")
+        if one is None or two is None:
+            continue
+        ratios.append(
+            {
+                "workload": base,
+                "per_second_1p": round(one.per_second, 1),
+                "per_second_2p": round(two.per_second, 1),
+                "ratio": round(two.per_second / one.per_second, 2)
+                if one.per_second
+                else None,
+            }
+        )
+    return ratios
 
 
 def format_report(result: dict[str, Any]) -> str:
@@ -323,7 +758,7 @@ def format_report(result: dict[str, Any]) -> str:
     server = result["server"]
     lines = [
         f"server: {server['name']} {server['version']}",
-        f"{'workload':14} {'n':>6} {'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9} "
+        f"{'workload':16} {'n':>6} {'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9} "
         f"{'per s':>8} {'x floor':>8}  store calls per job",
     ]
     for row in rows:
@@ -331,44 +766,133 @@ def format_report(result: dict[str, Any]) -> str:
             f"{verb} {count:g}" for verb, count in row["store_calls"].items()
         )
         lines.append(
-            f"{row['workload']:14} {row['count']:6d} {row['p50']:9.3f} "
+            f"{row['workload']:16} {row['count']:6d} {row['p50']:9.3f} "
             f"{row['p95']:9.3f} {row['p99']:9.3f} {row['per_second']:8.0f} "
             f"{row['p50'] / floor:8.1f}  {calls}"
         )
+    for entry in result.get("scaling") or []:
+        ratio = entry["ratio"]
+        lines.append(
+            f"scaling {entry['workload']}: {entry['per_second_1p']:g}/s with one "
+            f"worker process, {entry['per_second_2p']:g}/s with two, ratio "
+            + (f"{ratio:.2f}" if ratio is not None else "n/a")
+        )
+    if result.get("memory"):
+        lines += _format_memory(result["memory"])
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark from the command line and print the report."""
+_METRIC_LABELS = {
+    "rss_bytes": "process RSS MiB",
+    "used_memory_bytes": "used_memory MiB",
+    "keys": "server keys",
+}
+
+
+def _format_memory(memory: dict[str, Any]) -> list[str]:
+    lines = [
+        f"memory: {memory['jobs']} jobs, expire {memory['expire_seconds']} s, "
+        f"polled {memory['expiry_wait_seconds']:g} s after the last job; "
+        f"RSS from {memory['rss_source']}",
+        f"{'':16} {'before':>10} {'after jobs':>11} {'change':>8} "
+        f"{'after expiry':>13} {'change':>8}  within {memory['tolerance_percent']:g}%",
+    ]
+    for metric, label in _METRIC_LABELS.items():
+        values = memory[metric]
+        scale = 1 if metric == "keys" else 1024 * 1024
+        lines.append(
+            f"{label:16} {_number(values['before'], scale):>10} "
+            f"{_number(values['after_jobs'], scale):>11} "
+            f"{_change(values['after_jobs_change_percent']):>8} "
+            f"{_number(values['after_expiry'], scale):>13} "
+            f"{_change(values['after_expiry_change_percent']):>8}  "
+            f"{_yes_no(values['back_within_tolerance'])}"
+        )
+    return lines
+
+
+def _number(value: int | None, scale: int) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:d}" if scale == 1 else f"{value / scale:.1f}"
+
+
+def _change(percent: float | None) -> str:
+    return "n/a" if percent is None else f"{percent:+.1f}%"
+
+
+def _yes_no(flag: bool | None) -> str:
+    return "n/a" if flag is None else ("yes" if flag else "no")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the parser of ``hotmesh bench``'s options."""
     parser = argparse.ArgumentParser(
         prog="hotmesh bench",
-        description="Measure engine and Durable latency and throughput on one server.",
+        description="Measure engine, Durable and Pluck latency and throughput, "
+        "and memory, on one server.",
     )
     parser.add_argument("url", nargs="?", help="server URL (default: configured)")
     parser.add_argument(
         "--workload",
         action="append",
         choices=WORKLOADS,
-        help="workload to run; repeat for several (default: all)",
+        help="workload to run; repeat for several (default: all but memory)",
     )
     parser.add_argument(
-        "--samples", type=int, default=200, help="jobs timed one at a time"
+        "--samples", type=_positive, default=200, help="jobs timed one at a time"
     )
     parser.add_argument(
-        "--jobs", type=int, default=1000, help="jobs started together for -many"
+        "--jobs",
+        type=_positive,
+        default=1000,
+        help="jobs started together for the -many workloads",
     )
     parser.add_argument(
-        "--concurrency", type=int, default=50, help="jobs in flight at once"
+        "--concurrency", type=_positive, default=50, help="jobs in flight at once"
+    )
+    parser.add_argument(
+        "--memory-jobs",
+        type=_positive,
+        default=MEMORY_JOBS,
+        help=f"jobs the memory workload runs (default: {MEMORY_JOBS})",
+    )
+    parser.add_argument(
+        "--memory-wait",
+        type=float,
+        default=MEMORY_WAIT_SECONDS,
+        help="seconds the memory workload polls the server for the jobs to "
+        f"expire (default: {MEMORY_WAIT_SECONDS:g})",
     )
     parser.add_argument("--json", action="store_true", help="print JSON")
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    return parser
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive integer")
+    return value
+
+
+def parse_options(argv: Sequence[str]) -> tuple[BenchOptions, bool]:
+    """Return the run's options and whether to print JSON."""
+    args = build_parser().parse_args(list(argv))
     options = BenchOptions(
         connection=args.url,
-        workloads=tuple(args.workload or WORKLOADS),
+        workloads=tuple(dict.fromkeys(args.workload or DEFAULT_WORKLOADS)),
         samples=args.samples,
         jobs=args.jobs,
         concurrency=args.concurrency,
+        memory_jobs=args.memory_jobs,
+        memory_wait=args.memory_wait,
     )
+    return options, args.json
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark from the command line and print the report."""
+    options, as_json = parse_options(sys.argv[1:] if argv is None else argv)
     result = asyncio.run(run_bench(options))
-    print(json.dumps(result, indent=2) if args.json else format_report(result))
+    print(json.dumps(result, indent=2) if as_json else format_report(result))
     return 0
