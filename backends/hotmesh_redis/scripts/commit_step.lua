@@ -61,8 +61,25 @@ local drop_signals = next_list()
 local publications = next_pairs()
 local claim = next_claim()
 
+-- Every field the checks below read, fetched with one HMGET before any
+-- write: the status, the guards' fields and the increments' targets.
+local stored = {}
+local function read_checked_fields()
+  local names = {STATUS}
+  for _, guard in ipairs(guards) do
+    names[#names + 1] = guard.field
+  end
+  for _, pair in ipairs(increments) do
+    names[#names + 1] = pair[1]
+  end
+  local values = redis.call('HMGET', job_key, spread(names))
+  for index, name in ipairs(names) do
+    stored[name] = values[index]
+  end
+end
+
 local function guard_passes(guard)
-  local value = redis.call('HGET', job_key, guard.field)
+  local value = stored[guard.field]
   if guard.kind == 'exists' then
     return value ~= false
   elseif guard.kind == 'absent' then
@@ -100,7 +117,7 @@ local function first_non_integer_target()
   for _, name in ipairs(targets) do
     local value = pending[name]
     if value == nil then
-      value = redis.call('HGET', job_key, name)
+      value = stored[name]
     end
     if value and not is_integer(value) then
       return name
@@ -113,7 +130,8 @@ if lease and not lease_held(lease) then
   return {1}
 end
 
-local status_at_start = read_status(job_key)
+read_checked_fields()
+local status_at_start = status_of(stored[STATUS])
 for index, guard in ipairs(guards) do
   if not guard_passes(guard) then
     if guard.on_fail == 'drop' and lease then
@@ -129,15 +147,25 @@ if bad_field then
 end
 
 write_fields(job_key, fields)
+local status_touched = false
+for _, pair in ipairs(fields) do
+  status_touched = status_touched or pair[1] == STATUS
+end
 for _, name in ipairs(delete_fields) do
   redis.call('HDEL', job_key, name)
+  status_touched = status_touched or name == STATUS
 end
 local result = {0, 0}
 for _, pair in ipairs(increments) do
   result[#result + 1] = redis.call('HINCRBY', job_key, pair[1], pair[2])
+  status_touched = status_touched or pair[1] == STATUS
 end
 
-local status_before = read_status(job_key)
+-- The status after this step's writes, read again only when they changed it.
+local status_before = status_at_start
+if status_touched then
+  status_before = read_status(job_key)
+end
 local status = status_before
 if status_delta ~= 0 then
   status = redis.call('HINCRBY', job_key, STATUS, status_delta)

@@ -84,11 +84,11 @@ if redis.call('EXISTS', job_key) == 1 then
   return {5}
 end
 
-write_fields(job_key, fields)
-redis.call('HSET', job_key, STATUS, status)
+fields[#fields + 1] = {STATUS, status}
 if origin ~= '' then
-  redis.call('HSET', job_key, origin_field, origin)
+  fields[#fields + 1] = {origin_field, origin}
 end
+write_fields(job_key, fields)
 
 local status_number = tonumber(status)
 if status_number >= interrupted_below then

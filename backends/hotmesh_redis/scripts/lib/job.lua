@@ -19,10 +19,36 @@ local function read_status(job_key)
   return tonumber(value)
 end
 
-local function write_fields(job_key, fields)
-  for _, pair in ipairs(fields) do
-    redis.call('HSET', job_key, pair[1], pair[2])
+-- The most name/value pairs sent in one HSET, well below the Lua stack
+-- limit that spreading a table into arguments runs into.
+local HSET_BATCH = 200
+
+-- Write name/value pairs to a hash, many per HSET call.
+local function write_pairs(key, pairs)
+  local batch = {}
+  for index, pair in ipairs(pairs) do
+    batch[#batch + 1] = pair[1]
+    batch[#batch + 1] = pair[2]
+    if index % HSET_BATCH == 0 then
+      redis.call('HSET', key, spread(batch))
+      batch = {}
+    end
   end
+  if #batch > 0 then
+    redis.call('HSET', key, spread(batch))
+  end
+end
+
+local function write_fields(job_key, fields)
+  write_pairs(job_key, fields)
+end
+
+-- Return the status stored as text, read the way read_status reads it.
+local function status_of(value)
+  if not value or not is_integer(value) then
+    return 0
+  end
+  return tonumber(value)
 end
 
 -- Dependents: a count, then (list key index, owner job key index, entry).
@@ -51,9 +77,7 @@ local function add_dependents(dependents)
 end
 
 local function register_signals(signals)
-  for _, pair in ipairs(signals) do
-    redis.call('HSET', KEYS[5], pair[1], pair[2])
-  end
+  write_pairs(KEYS[5], signals)
 end
 
 -- An empty argument leaves expiry alone; 0 removes it; n expires the job

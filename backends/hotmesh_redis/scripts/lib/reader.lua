@@ -7,6 +7,10 @@
 -- arguments unspecified, so each reader call is a statement of its own.
 local argv_index = 0
 
+-- Lua 5.1, which Redis and ValKey embed, has unpack; later versions have
+-- table.unpack.
+local spread = table.unpack or unpack
+
 local function next_arg()
   argv_index = argv_index + 1
   return ARGV[argv_index]
