@@ -6,6 +6,7 @@ and reports its figures, not what the figures are.
 
 from __future__ import annotations
 
+import io
 import secrets
 from typing import Any
 
@@ -29,6 +30,17 @@ def tiny(connection: str, *workloads: str, **sizes: Any) -> BenchOptions:
     }
     values.update(sizes)
     return BenchOptions(connection=connection, workloads=workloads, **values)
+
+
+def record_progress(monkeypatch: pytest.MonkeyPatch) -> set[str]:
+    """Record the labels of the progress bars drawn during the test."""
+    labels: set[str] = set()
+
+    def draw(label: str, done: int, total: int) -> None:
+        labels.add(label)
+
+    monkeypatch.setattr(bench, "_progress", draw)
+    return labels
 
 
 def fakeredis_url() -> str:
@@ -90,6 +102,40 @@ def test_process_count_reads_suffix() -> None:
     assert bench._process_count("durable-many-2p") == 2
     assert bench._process_count("yaml-many") == 0
     assert bench._process_count("pluck-hit") == 0
+
+
+# -- the progress bar -------------------------------------------------------------
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_draws_on_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    monkeypatch.setattr(bench, "_progress_drawn_at", 0.0)
+
+    bench._progress("pluck-hit", 1, 4)
+    bench._progress("pluck-hit", 2, 4)
+    bench._progress("pluck-hit", 4, 4)
+
+    frames = terminal.getvalue().split("\r")[1:]
+    # The second call comes within the redraw interval, so it is skipped.
+    assert len(frames) == 2
+    assert frames[0].startswith("pluck-hit")
+    assert frames[0].rstrip().endswith("1/4")
+    assert frames[1].endswith("4/4\n")
+
+
+def test_progress_silent_without_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    output = io.StringIO()
+    monkeypatch.setattr("sys.stderr", output)
+
+    bench._progress("memory", 4, 4)
+
+    assert output.getvalue() == ""
 
 
 # -- the report -------------------------------------------------------------------
@@ -200,7 +246,11 @@ def test_report_without_new_sections() -> None:
 # -- tiny runs --------------------------------------------------------------------
 
 
-async def test_pluck_hit_runs(backend_url: str) -> None:
+async def test_pluck_hit_runs(
+    backend_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    progress = record_progress(monkeypatch)
+
     result = await bench.run_bench(tiny(backend_url, "pluck-hit"))
 
     names = [row["workload"] for row in result["measurements"]]
@@ -211,6 +261,7 @@ async def test_pluck_hit_runs(backend_url: str) -> None:
     assert 0 < hit["p50"] <= hit["p95"] <= hit["p99"]
     assert "read_job_fields" in hit["store_calls"]
     assert "create_job" not in hit["store_calls"]
+    assert "pluck-hit" in progress
 
 
 async def test_pluck_hit_on_fakeredis() -> None:
@@ -220,13 +271,16 @@ async def test_pluck_hit_on_fakeredis() -> None:
 
 
 @pytest.mark.parametrize("kind", ["yaml", "durable"])
-async def test_worker_processes_scale(backend_url: str, kind: str) -> None:
-    one, two = f"{kind}-many-1p", f"{kind}-many-2p"
+async def test_worker_processes_scale(
+    backend_url: str, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one_process, two_processes = f"{kind}-many-1p", f"{kind}-many-2p"
+    progress = record_progress(monkeypatch)
 
-    result = await bench.run_bench(tiny(backend_url, one, two))
+    result = await bench.run_bench(tiny(backend_url, one_process, two_processes))
 
     rows = {row["workload"]: row for row in result["measurements"]}
-    for name in (one, two):
+    for name in (one_process, two_processes):
         assert rows[name]["count"] == 8
         assert rows[name]["per_second"] > 0
         # The acks are the worker processes' calls, so their counts arrived.
@@ -235,6 +289,7 @@ async def test_worker_processes_scale(backend_url: str, kind: str) -> None:
     assert scaling["workload"] == f"{kind}-many"
     ratio = scaling["per_second_2p"] / scaling["per_second_1p"]
     assert scaling["ratio"] == pytest.approx(ratio, abs=0.01)
+    assert {one_process, two_processes} <= progress
 
 
 async def test_worker_processes_stop_on_error(backend_url: str) -> None:
@@ -272,7 +327,11 @@ async def test_worker_processes_reject_unshared_store() -> None:
     assert workers.processes == []
 
 
-async def test_memory_returns_readings(backend_url: str) -> None:
+async def test_memory_returns_readings(
+    backend_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    progress = record_progress(monkeypatch)
+
     result = await bench.run_bench(tiny(backend_url, "memory"))
 
     row = result["measurements"][-1]
@@ -290,6 +349,7 @@ async def test_memory_returns_readings(backend_url: str) -> None:
     # Every job left keys until it expired, and the key count went back.
     assert memory["keys"]["after_jobs"] > memory["keys"]["before"]
     assert memory["keys"]["back_within_tolerance"] is True
+    assert {"memory", "memory expiry"} <= progress
 
 
 async def test_server_memory_without_info() -> None:

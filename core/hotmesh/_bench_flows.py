@@ -74,8 +74,8 @@ async def bench_chain(value: int) -> int:
 DURABLE_WORKFLOWS = [bench_one, bench_chain]
 
 pluck_runs: collections.Counter[str] = collections.Counter()
-"""Runs of :func:`pluck_echo` by argument, so a cache hit can be told from
-a run."""
+"""Runs of :func:`pluck_echo` by argument, so the benchmark can tell a
+cache hit from a run."""
 
 
 async def pluck_echo(value: str) -> str:
@@ -89,7 +89,8 @@ async def pluck_echo(value: str) -> str:
 
 WORKER_START_TIMEOUT = 60.0
 WORKER_STOP_TIMEOUT = 10.0
-"""Seconds a worker process may take to start, or to stop once told to."""
+"""Seconds a worker process may take to start, to reply to a command, or
+to exit once its standard input closes."""
 
 
 class WorkerProcesses:
@@ -175,7 +176,7 @@ class WorkerProcesses:
             line = await asyncio.wait_for(process.stdout.readline(), timeout)
         except TimeoutError:
             raise RuntimeError(
-                f"worker process {process.pid} did not answer {step!r} within "
+                f"worker process {process.pid} did not reply to {step!r} within "
                 f"{timeout:g} s"
             ) from None
         if not line:

@@ -491,7 +491,7 @@ async def _durable_many_in_processes(options: BenchOptions, name: str) -> Measur
 
 
 async def _pluck_hit(options: BenchOptions) -> Measurement:
-    """Time ``exec`` calls that the record cache answers.
+    """Time ``exec`` calls that return the record cache's stored response.
 
     Raises:
         RuntimeError: The function ran again during the timed calls, so
@@ -822,7 +822,9 @@ def _change(percent: float | None) -> str:
 
 
 def _yes_no(flag: bool | None) -> str:
-    return "n/a" if flag is None else ("yes" if flag else "no")
+    if flag is None:
+        return "n/a"
+    return "yes" if flag else "no"
 
 
 def build_parser() -> argparse.ArgumentParser:

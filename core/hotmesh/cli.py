@@ -271,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     # The benchmark parses its own options, --help included.
     bench = commands.add_parser(
         "bench",
-        help="measure steps per second and latency against a server",
+        help="measure latency, throughput and memory against a server",
         add_help=False,
     )
     bench.add_argument(
