@@ -304,6 +304,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return asyncio.run(_serve(args.kind, args.namespace, args.concurrency))
+    except KeyboardInterrupt:
+        # Ctrl-C in a terminal reaches the benchmark and its worker
+        # processes alike; the benchmark reports it.
+        return 130
     except Exception as error:
         print(f"error: {type(error).__name__}: {error}", flush=True)
         return 1
