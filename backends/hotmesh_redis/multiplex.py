@@ -220,7 +220,6 @@ class Multiplexer:
 
     async def _open(self, loop: asyncio.AbstractEventLoop) -> None:
         endpoint = self._endpoint
-        transport: asyncio.BaseTransport
         if endpoint.path:
             transport, _ = await loop.create_unix_connection(
                 lambda: _Protocol(self), endpoint.path
@@ -229,7 +228,9 @@ class Multiplexer:
             transport, _ = await loop.create_connection(
                 lambda: _Protocol(self), endpoint.host, endpoint.port
             )
-        assert isinstance(transport, asyncio.Transport)
+        # Event loops such as uvloop return transports of their own classes,
+        # which are not subclasses of asyncio.Transport but have its methods,
+        # so no isinstance check applies here.
         self._transport = transport
         setup: list[tuple[Any, ...]] = []
         if endpoint.password:
