@@ -264,6 +264,19 @@ async def test_pluck_hit_runs(
     assert "pluck-hit" in progress
 
 
+def test_main_runs_on_uvloop(
+    backend_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = bench.main(
+        [backend_url, "--workload", "yaml-one", "--samples", "4", "--loop", "uvloop"]
+    )
+
+    report = capsys.readouterr().out
+    assert status == 0
+    assert "event loop: uvloop" in report
+    assert "yaml-one" in report
+
+
 async def test_pluck_hit_on_fakeredis() -> None:
     result = await bench.run_bench(tiny(fakeredis_url(), "pluck-hit"))
 
