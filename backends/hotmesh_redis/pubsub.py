@@ -9,7 +9,6 @@ it returns is delivered.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import inspect
 import logging
 from collections.abc import Callable
@@ -57,6 +56,7 @@ class PubSubHub:
         self._pending: dict[tuple[str, bytes], asyncio.Future[None]] = {}
         self._lock = asyncio.Lock()
         self._reader: asyncio.Task[None] | None = None
+        self._stopping = False
 
     async def add(
         self, kind: Kind, name: str, callback: MessageCallback
@@ -106,22 +106,28 @@ class PubSubHub:
 
     async def close(self) -> None:
         """Stop the reader task and close the connection."""
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
-            self._reader = None
+        self._stopping = True
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.cancel()
+            # fakeredis's get_message lets the cancellation pass unnoticed,
+            # so the reader is waited for one poll at most, then left to end.
+            done, _ = await asyncio.wait({reader}, timeout=_POLL_SECONDS * 2)
+            if not done:
+                logger.debug("pub/sub reader did not stop when cancelled")
         self._subscriptions.clear()
         await self._pubsub.aclose()
 
     async def _read(self) -> None:
         failures = 0
-        while True:
+        while not self._stopping:
             try:
                 message = await self._pubsub.get_message(timeout=_POLL_SECONDS)
             except asyncio.CancelledError:
                 raise
             except Exception:
+                if self._stopping:
+                    return
                 failures += 1
                 logger.exception(
                     "reading pub/sub messages failed (%d in a row)", failures
