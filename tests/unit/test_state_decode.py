@@ -21,13 +21,14 @@ def reference(text: str) -> Any:
 
 @given(st.text())
 def test_decode_matches_json_on_any_text(text: str) -> None:
-    assert decode(text) == reference(text)
+    # repr, because the parser decodes "NaN" to a float unequal to itself.
+    assert repr(decode(text)) == repr(reference(text))
 
 
 @given(st.text())
 def test_decode_matches_json_on_quoted_text(inner: str) -> None:
     text = f'"{inner}"'
-    assert decode(text) == reference(text)
+    assert repr(decode(text)) == repr(reference(text))
 
 
 @given(st.text())
