@@ -11,6 +11,7 @@ import sys
 import tempfile
 import types
 from collections.abc import Iterator
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -245,3 +246,51 @@ def test_unknown_option_is_usage_error() -> None:
         cli.main(["backends", "--bogus"])
 
     assert caught.value.code == 2
+
+
+def test_version_prints_installed(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["--version"])
+
+    assert caught.value.code == 0
+    assert capsys.readouterr().out.strip() == f"hotmesh {version('hotmesh')}"
+
+
+@pytest.mark.parametrize("action", ["start", "run"])
+def test_server_rejects_missing_parent(
+    action: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    missing = tmp_path / "missing" / "home"
+    monkeypatch.setenv("HOTMESH_HOME", str(missing))
+
+    assert cli.main(["server", action]) == cli.EXIT_ERROR
+
+    error = capsys.readouterr().err
+    assert error.startswith("hotmesh server: error: the data folder")
+    assert f"parent folder {missing.parent} does not exist" in error
+    assert not missing.parent.exists()
+
+
+def test_server_creates_last_level(home: Path) -> None:
+    assert not home.exists()
+
+    assert cli.main(["server", "start"]) == cli.EXIT_OK
+
+    assert home.is_dir()
+
+
+def test_closed_pipe_exits_quietly() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hotmesh.cli", "backends"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    process.stdout.close()
+    _, errors = process.communicate(timeout=30)
+
+    assert errors.decode() == ""
+    assert process.returncode == cli.EXIT_ERROR

@@ -10,17 +10,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import importlib.metadata
 import logging
+import os
 import pkgutil
 import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from types import FrameType
 
 from hotmesh import embedded
 from hotmesh.config import parse_url, resolve_url
-from hotmesh.errors import HotMeshError
+from hotmesh.errors import ConfigurationError, HotMeshError
 from hotmesh.registry import InstalledBackend, get_registry, open_store
 from hotmesh.store.protocol import CAP_CLUSTER, CAP_SEARCH
 
@@ -86,6 +89,8 @@ def cmd_server(args: argparse.Namespace) -> int:
     """Run, start, stop or report the embedded server."""
     server = embedded.EmbeddedServer(embedded.home_dir())
     action: str = args.action
+    if action in ("start", "run"):
+        _require_parent(server.home)
     if action == "start":
         started = server.start()
         state = "started" if started else "already running"
@@ -100,6 +105,20 @@ def cmd_server(args: argparse.Namespace) -> int:
     if action == "status":
         return _print_status(server)
     return _run_foreground(server)
+
+
+def _require_parent(home: Path) -> None:
+    """Reject a data folder whose parent is missing.
+
+    Starting the server creates every missing level of the data folder's
+    path, so without this check a mistyped ``HOTMESH_HOME`` creates a tree.
+    """
+    if not home.parent.is_dir():
+        raise ConfigurationError(
+            f"the data folder {home} cannot be created because its parent "
+            f"folder {home.parent} does not exist: create that folder, or set "
+            "HOTMESH_HOME to a folder whose parent exists"
+        )
 
 
 def _print_status(server: embedded.EmbeddedServer) -> int:
@@ -223,6 +242,12 @@ def build_parser() -> argparse.ArgumentParser:
         "embedded server.",
     )
     parser.add_argument(
+        "--version",
+        action="version",
+        version=f"%(prog)s {_installed_version()}",
+        help="print the installed hotmesh version and exit",
+    )
+    parser.add_argument(
         "-v",
         "--verbose",
         action="count",
@@ -246,7 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the embedded server in the foreground until Ctrl-C",
         description="Without an action, run the embedded server in the "
         "foreground until Ctrl-C. Its data folder is .hotmesh/ in the "
-        "working directory, or HOTMESH_HOME.",
+        "working directory, or HOTMESH_HOME; the server creates that folder "
+        "but not its parent.",
     )
     server.add_argument(
         "action",
@@ -293,12 +319,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging(args.verbose)
     command = COMMANDS[args.command]
     try:
-        return command(args)
+        status = command(args)
+        # Flush here, where a closed pipe can be handled, and not at exit.
+        sys.stdout.flush()
+        return status
     except HotMeshError as error:
         print(f"hotmesh {args.command}: error: {error}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader of standard output went away, as with `| head -1`.
+        _silence_stdout()
+        return EXIT_ERROR
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so the exit-time flush of a
+    closed pipe raises no second BrokenPipeError."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        # Standard output has no file descriptor (a test's capture buffer).
+        pass
+    finally:
+        os.close(devnull)
+
+
+def _installed_version() -> str:
+    try:
+        return importlib.metadata.version("hotmesh")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed as a package)"
 
 
 _HANDLER_NAME = "hotmesh-cli"
