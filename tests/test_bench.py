@@ -97,6 +97,69 @@ def test_options_reject_invalid_values(argv: list[str]) -> None:
     assert caught.value.code == 2
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--workload", "yaml-one", "--samples", "1"], "--samples 1 is too small"),
+        (["--workload", "yaml-many", "--jobs", "1"], "--jobs 1 is too small"),
+        (["--workload", "durable-many-2p", "--jobs", "1"], "for durable-many-2p"),
+        (["--workload", "memory", "--memory-jobs", "1"], "--memory-jobs 1"),
+        (["--samples", "1"], "for yaml-one"),
+    ],
+)
+def test_options_reject_single_call(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        parse_options(argv)
+
+    assert caught.value.code == 2
+    error = capsys.readouterr().err.splitlines()[-1]
+    assert error.startswith("hotmesh bench: error: ")
+    assert message in error
+    assert "percentiles need at least 2" in error
+
+
+def test_options_accept_single_call_elsewhere() -> None:
+    options, _ = parse_options(
+        ["--workload", "yaml-chain", "--workload", "yaml-one", "--samples", "2"]
+    )
+    assert options.samples == 2
+
+    options, _ = parse_options(["--workload", "yaml-chain", "--samples", "1"])
+    assert options.samples == 1
+
+    options, _ = parse_options(["--workload", "yaml-one", "--jobs", "1"])
+    assert options.jobs == 1
+
+
+@pytest.mark.parametrize(
+    ("workload", "samples", "expected"),
+    [
+        ("floor", 3, 15),
+        ("pluck-hit", 1, 5),
+        ("yaml-one", 200, 200),
+        ("durable-one", 200, 100),
+        ("yaml-chain", 200, 50),
+        ("durable-chain", 200, 25),
+        ("yaml-chain", 1, 10),
+        ("durable-chain", 40, 10),
+    ],
+)
+def test_sample_count_shares(workload: str, samples: int, expected: int) -> None:
+    assert bench.sample_count(workload, samples) == expected
+
+
+def test_samples_help_names_shares(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        parse_options(["--help"])
+
+    text = " ".join(capsys.readouterr().out.split())
+    assert "durable-one half, yaml-chain a quarter and durable-chain an eighth" in text
+    assert "(each at least 10)" in text
+    assert "floor and pluck-hit time five times as many calls" in text
+
+
 def test_process_count_reads_suffix() -> None:
     assert bench._process_count("yaml-many-1p") == 1
     assert bench._process_count("durable-many-2p") == 2
@@ -387,3 +450,16 @@ async def test_server_memory_reads_info(backend_url: str) -> None:
     assert used is not None
     assert used > 0
     assert keys is not None
+
+
+def test_main_reports_unshared_server(capsys: pytest.CaptureFixture[str]) -> None:
+    # Worker processes cannot reach an in-process fakeredis server, so the
+    # run fails, and the failure is one line.
+    status = bench.main([fakeredis_url(), "--workload", "yaml-many-1p", "--jobs", "4"])
+
+    errors = capsys.readouterr().err
+    assert status == 1
+    assert errors.count("\n") == 1
+    assert errors.startswith("hotmesh bench: error: worker process ")
+    assert "cannot be shared" in errors
+    assert "Traceback" not in errors

@@ -35,7 +35,7 @@ import secrets
 import statistics
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -70,6 +70,33 @@ MEMORY_TOLERANCE = 0.10
 
 JOB_EXPIRE_SECONDS = 1
 """Seconds a finished job of the YAML model stays on the server."""
+
+MIN_TIMED = 2
+"""Fewest timed calls of a workload: its percentiles need two."""
+
+SAMPLE_SHARES = {
+    "floor": (5, 1),
+    "pluck-hit": (5, 1),
+    "yaml-one": (1, 1),
+    "durable-one": (1, 2),
+    "yaml-chain": (1, 4),
+    "durable-chain": (1, 8),
+}
+"""Multiplier and divisor of ``--samples`` for each workload timed one
+call at a time."""
+
+MIN_DIVIDED_SAMPLES = 10
+"""Fewest calls of a workload whose share of ``--samples`` is a fraction."""
+
+MANY_WORKLOADS = tuple(name for name in WORKLOADS if "-many" in name)
+"""Workloads that start ``--jobs`` jobs together."""
+
+
+def sample_count(workload: str, samples: int) -> int:
+    """Return how many calls a one-at-a-time workload times for ``--samples``."""
+    multiplier, divisor = SAMPLE_SHARES[workload]
+    count = samples * multiplier // divisor
+    return count if divisor == 1 else max(count, MIN_DIVIDED_SAMPLES)
 
 
 def _chain_model(length: int) -> str:
@@ -350,9 +377,11 @@ async def _yaml_workloads(options: BenchOptions) -> list[Measurement]:
             return hotmesh.pubsub("bench.chain", {"n": 0}, timeout=120)
 
         plans = {
-            "yaml-one": lambda: _one_at_a_time("yaml-one", options.samples, one),
+            "yaml-one": lambda: _one_at_a_time(
+                "yaml-one", sample_count("yaml-one", options.samples), one
+            ),
             "yaml-chain": lambda: _one_at_a_time(
-                "yaml-chain", max(options.samples // 4, 10), chain
+                "yaml-chain", sample_count("yaml-chain", options.samples), chain
             ),
             "yaml-many": lambda: _all_at_once(
                 "yaml-many", options.jobs, options.concurrency, one
@@ -423,11 +452,13 @@ async def _durable_workloads(options: BenchOptions) -> list[Measurement]:
             await run("bench_one")
         plans = {
             "durable-one": lambda: _one_at_a_time(
-                "durable-one", max(options.samples // 2, 10), lambda: run("bench_one")
+                "durable-one",
+                sample_count("durable-one", options.samples),
+                lambda: run("bench_one"),
             ),
             "durable-chain": lambda: _one_at_a_time(
                 "durable-chain",
-                max(options.samples // 8, 10),
+                sample_count("durable-chain", options.samples),
                 lambda: run("bench_chain"),
             ),
             "durable-many": lambda: _all_at_once(
@@ -521,7 +552,7 @@ async def _pluck_hit(options: BenchOptions) -> Measurement:
             raise RuntimeError("the Pluck function returned a wrong response")
         for _ in range(20):
             await hit()
-        count = options.samples * 5
+        count = sample_count("pluck-hit", options.samples)
         result = await _measure(
             counter, "pluck-hit", lambda: _one_at_a_time("pluck-hit", count, hit)
         )
@@ -703,7 +734,7 @@ async def run_bench(options: BenchOptions) -> dict[str, Any]:
     store = await open_store(options.connection)
     try:
         floor_samples, floor_elapsed = await _one_at_a_time(
-            "floor", options.samples * 5, store.ping
+            "floor", sample_count("floor", options.samples), store.ping
         )
         info = store.info
     finally:
@@ -849,13 +880,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="workload to run; repeat for several (default: all but memory)",
     )
     parser.add_argument(
-        "--samples", type=_positive, default=200, help="jobs timed one at a time"
+        "--samples",
+        type=_positive,
+        default=200,
+        help="calls timed one at a time: yaml-one times this many jobs, "
+        "durable-one half, yaml-chain a quarter and durable-chain an eighth "
+        f"(each at least {MIN_DIVIDED_SAMPLES}); floor and pluck-hit time "
+        f"five times as many calls (default: 200, at least {MIN_TIMED} "
+        "with yaml-one)",
     )
     parser.add_argument(
         "--jobs",
         type=_positive,
         default=1000,
-        help="jobs started together for the -many workloads",
+        help="jobs started together for the -many workloads "
+        f"(default: 1000, at least {MIN_TIMED})",
     )
     parser.add_argument(
         "--concurrency", type=_positive, default=50, help="jobs in flight at once"
@@ -864,7 +903,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--memory-jobs",
         type=_positive,
         default=MEMORY_JOBS,
-        help=f"jobs the memory workload runs (default: {MEMORY_JOBS})",
+        help=f"jobs the memory workload runs (default: {MEMORY_JOBS}, at "
+        f"least {MIN_TIMED})",
     )
     parser.add_argument(
         "--memory-wait",
@@ -892,8 +932,13 @@ def _positive(text: str) -> int:
 
 
 def parse_options(argv: Sequence[str]) -> tuple[BenchOptions, bool]:
-    """Return the run's options and whether to print JSON."""
-    args = build_parser().parse_args(list(argv))
+    """Return the run's options and whether to print JSON.
+
+    Exits with status 2, as argparse does, when an option is invalid or
+    leaves a chosen workload fewer than :data:`MIN_TIMED` timed calls.
+    """
+    parser = build_parser()
+    args = parser.parse_args(list(argv))
     options = BenchOptions(
         connection=args.url,
         workloads=tuple(dict.fromkeys(args.workload or DEFAULT_WORKLOADS)),
@@ -904,12 +949,40 @@ def parse_options(argv: Sequence[str]) -> tuple[BenchOptions, bool]:
         memory_wait=args.memory_wait,
         loop=args.loop,
     )
+    problem = _too_few_calls(options)
+    if problem is not None:
+        parser.error(problem)
     return options, args.json
+
+
+def _too_few_calls(options: BenchOptions) -> str | None:
+    """Return why a chosen workload would time too few calls, or None."""
+    for name in options.workloads:
+        if name in SAMPLE_SHARES:
+            count = sample_count(name, options.samples)
+            option, value = "--samples", options.samples
+        elif name in MANY_WORKLOADS:
+            count = options.jobs
+            option, value = "--jobs", options.jobs
+        elif name == "memory":
+            count = options.memory_jobs
+            option, value = "--memory-jobs", options.memory_jobs
+        else:
+            continue
+        if count < MIN_TIMED:
+            return (
+                f"{option} {value} is too small for {name}: it would time "
+                f"{count} call, and percentiles need at least {MIN_TIMED}; "
+                f"raise {option}"
+            )
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark from the command line and print the report."""
     options, as_json = parse_options(sys.argv[1:] if argv is None else argv)
+    runner: Callable[[Coroutine[Any, Any, dict[str, Any]]], dict[str, Any]]
+    runner = asyncio.run
     if options.loop == "uvloop":
         try:
             import uvloop
@@ -920,8 +993,13 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 2
-        result = uvloop.run(run_bench(options))
-    else:
-        result = asyncio.run(run_bench(options))
+        runner = uvloop.run
+    try:
+        result = runner(run_bench(options))
+    except RuntimeError as error:
+        # The benchmark's own failures, such as a worker process that cannot
+        # reach the benchmark's server, are RuntimeErrors with a full message.
+        print(f"hotmesh bench: error: {error}", file=sys.stderr)
+        return 1
     print(json.dumps(result, indent=2) if as_json else format_report(result))
     return 0
