@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import string
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from hotmesh import config
 from hotmesh.config import mask_url, parse_url, resolve_url
 from hotmesh.errors import ConfigurationError
 
@@ -337,3 +339,77 @@ def test_any_password_stays_masked(password: str) -> None:
     assert settings.password == password
     assert password not in repr(settings)
     assert encoded not in repr(settings)
+
+
+# -- unknown keys -----------------------------------------------------------------
+
+
+@pytest.fixture
+def fresh_warnings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forget the unknown keys already warned about in this process."""
+    monkeypatch.setattr(config, "_warned_unknown_keys", set())
+
+
+@pytest.mark.usefixtures("fresh_warnings")
+def test_unknown_toml_key_warns(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = write(tmp_path / "hotmesh.toml", 'uri = "redis://x.example"\n')
+
+    with caplog.at_level(logging.WARNING, logger="hotmesh.config"):
+        assert resolve_url(environ={}, cwd=tmp_path) is None
+
+    assert len(caplog.records) == 1
+    message = caplog.records[0].getMessage()
+    assert "unknown key 'uri'" in message
+    assert str(path) in message
+    assert "the known key is 'url'" in message
+
+
+@pytest.mark.usefixtures("fresh_warnings")
+def test_unknown_pyproject_keys_warn_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    write(
+        tmp_path / "pyproject.toml",
+        f'[tool.hotmesh]\nurl = "{PYPROJECT_URL}"\nhost = "h"\nport = 1\n',
+    )
+
+    with caplog.at_level(logging.WARNING, logger="hotmesh.config"):
+        assert resolve_url(environ={}, cwd=tmp_path) == PYPROJECT_URL
+        assert resolve_url(environ={}, cwd=tmp_path) == PYPROJECT_URL
+
+    assert len(caplog.records) == 1
+    message = caplog.records[0].getMessage()
+    assert "unknown keys 'host', 'port' in [tool.hotmesh]" in message
+
+
+@pytest.mark.usefixtures("fresh_warnings")
+def test_known_keys_do_not_warn(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    write(tmp_path / "hotmesh.toml", f'url = "{TOML_URL}"\n')
+
+    with caplog.at_level(logging.WARNING, logger="hotmesh.config"):
+        assert resolve_url(environ={}, cwd=tmp_path) == TOML_URL
+
+    assert caplog.records == []
+
+
+@pytest.mark.parametrize(
+    ("url", "db", "options"),
+    [
+        ("fakeredis://", 0, {}),
+        ("fakeredis://?max_payload_bytes=1048576", 0, {"max_payload_bytes": "1048576"}),
+        ("fakeredis:///3", 3, {}),
+    ],
+)
+def test_named_server_scheme_without_host(
+    url: str, db: int, options: dict[str, str]
+) -> None:
+    settings = parse_url(url)
+
+    assert settings.scheme == "fakeredis"
+    assert settings.host == ""
+    assert settings.db == db
+    assert settings.options == options

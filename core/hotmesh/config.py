@@ -15,6 +15,7 @@ and working directory can be injected for tests.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tomllib
@@ -26,6 +27,8 @@ from urllib.parse import SplitResult, parse_qsl, quote, unquote, urlsplit
 from hotmesh.errors import ConfigurationError
 from hotmesh.store.backend import ConnectionSettings
 
+logger = logging.getLogger(__name__)
+
 ENV_URL = "HOTMESH_URL"
 CONFIG_FILE = "hotmesh.toml"
 PYPROJECT_FILE = "pyproject.toml"
@@ -35,9 +38,20 @@ TLS_SCHEMES = frozenset({"rediss", "valkeys"})
 
 CLUSTER_SUFFIX = "+cluster"
 
+NAMED_SERVER_SCHEMES = frozenset({"fakeredis"})
+"""Schemes of in-process backends, whose host part names a server in the
+process and may be left out (the backend then picks a default name)."""
+
 _SCHEME_RE = re.compile(r"^[a-z][a-z0-9+.-]*$")
 _PASSWORD_OPTION_RE = re.compile(r"([?&]password=)[^&#]*", re.IGNORECASE)
 _EXAMPLE = "redis://127.0.0.1:6379/0"
+
+CONFIG_KEYS = ("url",)
+"""Keys that a ``hotmesh.toml`` or ``[tool.hotmesh]`` table may contain."""
+
+_warned_unknown_keys: set[tuple[str, tuple[str, ...]]] = set()
+"""Config files and their unknown keys already warned about, so a process
+that resolves the URL many times warns once."""
 
 
 def resolve_url(
@@ -110,6 +124,7 @@ def _url_from_config_files(start: Path) -> str | None:
         where = str(path)
     if not isinstance(table, dict):
         raise ConfigurationError(f"{where} must be a table with a 'url' key")
+    _warn_unknown_keys(table, where)
 
     url = table.get("url")
     if url is None:
@@ -119,6 +134,23 @@ def _url_from_config_files(start: Path) -> str | None:
             f"'url' in {where} must be a non-empty string such as {_EXAMPLE}"
         )
     return url.strip()
+
+
+def _warn_unknown_keys(table: dict[str, Any], where: str) -> None:
+    # Unknown keys are ignored with a warning, as the Redis backend does
+    # with unknown URL options, so a misspelt key does not pass unnoticed.
+    unknown = tuple(sorted(key for key in table if key not in CONFIG_KEYS))
+    if not unknown or (where, unknown) in _warned_unknown_keys:
+        return
+    _warned_unknown_keys.add((where, unknown))
+    logger.warning(
+        "ignoring unknown key%s %s in %s; the known key%s %s",
+        "s" if len(unknown) > 1 else "",
+        ", ".join(repr(key) for key in unknown),
+        where,
+        " is" if len(CONFIG_KEYS) == 1 else "s are",
+        ", ".join(repr(key) for key in CONFIG_KEYS),
+    )
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -178,6 +210,9 @@ def parse_url(url: str) -> ConnectionSettings:
     if scheme == "unix":
         location = _unix_location(parts, safe)
         db = _database("", options, safe)
+    elif scheme in NAMED_SERVER_SCHEMES and not parts.netloc.rpartition("@")[2]:
+        location = {"host": ""}
+        db = _database(parts.path, options, safe)
     else:
         location = _tcp_location(parts, safe)
         db = _database(parts.path, options, safe)
