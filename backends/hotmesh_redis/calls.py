@@ -6,10 +6,11 @@ describes; a section added here must be read in the same place there.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from hotmesh.errors import PayloadTooLargeError, SerializationError
 from hotmesh.store.protocol import (
+    ENGINE_TOPIC,
     INTERRUPTED_BELOW,
     Claim,
     Dependent,
@@ -25,6 +26,49 @@ from hotmesh_redis.keys import ORIGIN_FIELD, AppKeys
 from hotmesh_redis.scripting import ScriptArg
 
 _GUARD_KINDS = frozenset({"exists", "absent", "equals", "prefix", "greater"})
+
+_ACTIVITY_PARTS = {
+    "o": "output",
+    "h": "hook data",
+    "m": "metadata",
+    "as": "collation counter",
+}
+"""Words for the last segment of an activity's job field."""
+
+
+def describe_topic(topic: str) -> str:
+    """Name a stream in messages: the engine stream or a worker topic."""
+    return "the engine stream" if topic == ENGINE_TOPIC else f"topic {topic!r}"
+
+
+def describe_job_field(name: str) -> str:
+    """Describe a job field in words, for error messages.
+
+    The field names follow the layout that :mod:`hotmesh.engine.state`
+    documents, for example ``a/t1/,0/o`` is the output of activity ``t1``.
+    A name outside that layout is quoted as it is.
+    """
+    kind, _, rest = name.partition("/")
+    if kind == "a" and rest.count("/") == 2:
+        activity, dimension, part = rest.split("/")
+        words = _ACTIVITY_PARTS.get(part, f"field {part!r}")
+        text = f"{words} of activity {activity!r}"
+        if dimension not in ("", ",0"):
+            text += f" at dimension {dimension!r}"
+        return text
+    if kind == "d" and rest:
+        return f"job data {rest!r}"
+    if kind == "m" and rest:
+        return f"job metadata {rest!r}"
+    if kind == "s" and rest:
+        return f"hook signal {rest!r}"
+    if kind == "g" and rest:
+        return "record of an applied message"
+    if name.startswith("_"):
+        return f"search field {name[1:]!r}"
+    if name.startswith("-"):
+        return f"marker field {name[1:]!r}"
+    return f"job field {name!r}"
 
 
 def encode_text(value: str, label: str, max_bytes: int | None = None) -> bytes:
@@ -88,12 +132,23 @@ class ScriptCall:
         self.add(stream, deadlines, lease.group, lease.message_id)
         self.add(lease.consumer, lease.delivery)
 
-    def add_pairs(self, pairs: Iterable[tuple[str, str]], label: str) -> None:
+    def add_pairs(
+        self,
+        pairs: Iterable[tuple[str, str]],
+        label: str,
+        describe: Callable[[str], str] | None = None,
+    ) -> None:
+        """Add a count, then each name and value.
+
+        ``describe`` turns a name into the words that error messages use
+        for its value; without it they read ``{label} 'name'``.
+        """
         items = list(pairs)
         self.add(len(items))
         for name, value in items:
-            self.add(encode_text(name, f"{label} name"))
-            self.add_payload(value, f"{label} {name!r}")
+            what = f"{label} {name!r}" if describe is None else describe(name)
+            self.add(encode_text(name, f"name of {what}"))
+            self.add_payload(value, what)
 
     def add_names(self, names: Sequence[str], label: str) -> None:
         self.add(len(names))
@@ -105,7 +160,9 @@ class ScriptCall:
         for message in messages:
             stream = self.key_ref(self.app_keys.stream(message.topic))
             self.add(stream)
-            self.add_payload(message.payload, f"message for topic {message.topic!r}")
+            self.add_payload(
+                message.payload, f"message for {describe_topic(message.topic)}"
+            )
 
     def add_claim(self, claim: Claim | None) -> None:
         if claim is None:
@@ -143,11 +200,11 @@ class ScriptCall:
         self.add("" if seconds is None else str(seconds))
 
     def add_publications(self, publications: Sequence[tuple[str, str]]) -> None:
-        channels = [
-            (self.app_keys.channel(channel), message)
-            for channel, message in publications
-        ]
-        self.add_pairs(channels, "published message")
+        self.add(len(publications))
+        for channel, message in publications:
+            what = f"message published to channel {channel!r}"
+            self.add(encode_text(self.app_keys.channel(channel), f"channel of {what}"))
+            self.add_payload(message, what)
 
 
 def _job_call(keys: AppKeys, job_id: str, max_bytes: int | None) -> ScriptCall:
@@ -168,7 +225,7 @@ def create_job_call(keys: AppKeys, job: NewJob, max_bytes: int | None) -> Script
     call = _job_call(keys, job.job_id, max_bytes)
     call.add_lease(job.lease)
     call.add(ORIGIN_FIELD, encode_text(job.origin, "job origin"), job.status)
-    call.add_pairs(job.fields.items(), "job field")
+    call.add_pairs(job.fields.items(), "job field", describe_job_field)
     call.add_messages(job.messages)
     call.add_messages(job.on_finish)
     call.add_timers(job.timers)
@@ -202,7 +259,7 @@ def commit_step_call(keys: AppKeys, step: Step, max_bytes: int | None) -> Script
     for name, amount in step.increments:
         call.add(encode_text(name, "increment field"), int(amount))
     call.add(int(step.status_delta))
-    call.add_pairs(step.fields.items(), "job field")
+    call.add_pairs(step.fields.items(), "job field", describe_job_field)
     call.add_names(step.delete_fields, "deleted field")
     call.add_messages(step.messages)
     call.add_messages(step.on_finish)

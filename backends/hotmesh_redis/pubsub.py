@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import time
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -25,6 +26,7 @@ CONFIRM_TIMEOUT = 10.0
 """Seconds to wait for the server to confirm a subscription."""
 
 _POLL_SECONDS = 1.0
+_MAX_RETRY_SECONDS = 5
 _CONFIRMATIONS = {b"subscribe": "channel", b"psubscribe": "pattern"}
 
 
@@ -120,21 +122,39 @@ class PubSubHub:
 
     async def _read(self) -> None:
         failures = 0
+        outage_started = 0.0
         while not self._stopping:
             try:
                 message = await self._pubsub.get_message(timeout=_POLL_SECONDS)
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as exc:
                 if self._stopping:
                     return
                 failures += 1
-                logger.exception(
-                    "reading pub/sub messages failed (%d in a row)", failures
+                delay = min(failures, _MAX_RETRY_SECONDS)
+                if failures == 1:
+                    outage_started = time.monotonic()
+                    logger.warning(
+                        "reading pub/sub messages failed (%s); retrying until "
+                        "the server answers",
+                        exc,
+                    )
+                logger.debug(
+                    "pub/sub read attempt %d failed; next in %ds",
+                    failures,
+                    delay,
+                    exc_info=True,
                 )
-                await asyncio.sleep(min(failures, 5))
+                await asyncio.sleep(delay)
                 continue
-            failures = 0
+            if failures:
+                logger.warning(
+                    "pub/sub reading resumed after %d failed attempts over %.1fs",
+                    failures,
+                    time.monotonic() - outage_started,
+                )
+                failures = 0
             if message is not None:
                 await self._dispatch(message)
 

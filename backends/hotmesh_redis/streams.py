@@ -43,7 +43,8 @@ class StreamVerbs(RespBase):
 
     @translated
     async def add_message(self, app: AppKey, message: Outgoing) -> str:
-        payload = self.encode(message.payload, f"message for topic {message.topic!r}")
+        what = f"message for {calls.describe_topic(message.topic)}"
+        payload = self.encode(message.payload, what)
         key = self.keys(app).stream(message.topic)
         message_id = await self.client.xadd(key, {MESSAGE_FIELD: payload})
         return text(message_id)

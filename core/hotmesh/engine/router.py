@@ -10,9 +10,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from hotmesh.errors import ConnectionFailedError
-from hotmesh.store.protocol import AppKey, Claim, Store, StreamMessage
+from hotmesh.store.protocol import ENGINE_TOPIC, AppKey, Claim, Store, StreamMessage
 
 logger = logging.getLogger(__name__)
+
+
+def describe_stream(topic: str) -> str:
+    """Name a stream in log messages: the engine stream or a worker topic."""
+    return "the engine stream" if topic == ENGINE_TOPIC else f"topic {topic!r}"
+
 
 PAUSED = -1
 """Throttle value that stops a router from reading until it changes."""
@@ -88,16 +94,20 @@ class Router:
         if self._inflight:
             await asyncio.gather(*self._inflight, return_exceptions=True)
 
-    def claim(self) -> Claim | None:
-        """Return the claim with which a write takes one message it appends
-        to this router's stream, to process it at once; None while
-        throttled, paused, stopping, or processing ``concurrency`` claimed
-        messages already."""
+    def claim(self, count: int = 1) -> Claim | None:
+        """Return the claim with which a write takes up to ``count`` messages
+        it appends to this router's stream, to process them at once.
+
+        None while throttled, paused or stopping. Claimed messages in
+        process count against ``settings.concurrency``: the claim takes no
+        more than the difference, and none when there is none.
+        """
         if self._stopping or self.throttle_ms != 0 or self._task is None:
             return None
-        if self._claimed >= self.settings.concurrency:
+        free = min(count, self.settings.concurrency - self._claimed)
+        if free <= 0:
             return None
-        return Claim(self.topic, self.group, self.consumer, 1)
+        return Claim(self.topic, self.group, self.consumer, free)
 
     def process_claimed(self, items: Sequence[StreamMessage]) -> None:
         """Process messages that a write took for this router's consumer.
@@ -147,8 +157,8 @@ class Router:
                     # down server every reconnect_ms costs it little.
                     delay = min(delay, self.settings.reconnect_ms / 1000)
                 logger.warning(
-                    "consumer of %r failed (%s); retrying in %.1fs",
-                    self.topic,
+                    "consumer of %s failed (%s); retrying in %.1fs",
+                    describe_stream(self.topic),
                     exc,
                     delay,
                 )
@@ -201,7 +211,9 @@ class Router:
             await self.handler(item)
         except Exception:
             logger.exception(
-                "unhandled error processing message %s", item.lease.message_id
+                "unhandled error processing message %s on %s",
+                item.lease.message_id,
+                describe_stream(self.topic),
             )
         finally:
             done()
@@ -228,12 +240,16 @@ class Router:
         self._release_slots(free - len(result.claimed))
         for item in result.dead:
             logger.error(
-                "message %s on %r exceeded %d deliveries; dead-lettered",
+                "message %s on %s exceeded %d deliveries; dead-lettered",
                 item.lease.message_id,
-                self.topic,
+                describe_stream(self.topic),
                 self.settings.reclaim_count,
             )
             await self.on_dead(item)
         for item in result.claimed:
-            logger.info("reclaimed message %s on %r", item.lease.message_id, self.topic)
+            logger.info(
+                "reclaimed message %s on %s",
+                item.lease.message_id,
+                describe_stream(self.topic),
+            )
             self._start(item, self._slots.release)

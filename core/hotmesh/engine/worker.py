@@ -11,7 +11,7 @@ from typing import Any
 
 from hotmesh.engine.leases import LeaseKeeper
 from hotmesh.engine.messages import MalformedMessageError, Message, Status, new_guid
-from hotmesh.engine.router import Router
+from hotmesh.engine.router import Router, describe_stream
 from hotmesh.errors import LeaseLostError, PayloadTooLargeError, SerializationError
 from hotmesh.store.protocol import (
     ENGINE_TOPIC,
@@ -95,7 +95,9 @@ class WorkerHandler:
         try:
             request = Message.from_json(item.payload)
         except MalformedMessageError as exc:
-            logger.error("dropping malformed message on %r: %s", self.topic, exc)
+            logger.error(
+                "dropping malformed message on %s: %s", describe_stream(self.topic), exc
+            )
             await self._ack(item.lease, [])
             return
         output = await self._invoke(request)
@@ -228,9 +230,9 @@ class WorkerHandler:
             claimed = await self.store.ack(self.app, lease, messages, claim)
         except LeaseLostError:
             logger.info(
-                "dropping late result for message %s on %r: lease lost",
+                "dropping late result for message %s on %s: lease lost",
                 lease.message_id,
-                self.topic,
+                describe_stream(self.topic),
             )
         except PayloadTooLargeError as exc:
             if request is None:
