@@ -70,7 +70,9 @@ class FakeRedisStore(RespStore):
 
 
 def _server_name(settings: ConnectionSettings) -> str:
-    # Read the URL itself: parsed settings fill in a default host.
+    # Read the URL itself, because the parsed host is lowercased and has no
+    # port. A URL without a host, such as fakeredis://?option=1, names the
+    # default server.
     location = urlsplit(settings.url).netloc.rsplit("@", 1)[-1]
     return location or DEFAULT_SERVER
 
