@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from _servers import LocalServer
+from hotmesh.durable import WorkflowHandle
 from tests.reliability import _journal
 from tests.reliability._support import (
     TASK_QUEUE,
@@ -28,9 +29,24 @@ from tests.reliability._support import (
 from tests.reliability._workflows import ONCE
 from tests.reliability.conftest import Durable
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(240)
 
-WORKFLOWS = 20
+WORKFLOWS = 1000
+"""Workflows asleep when the server is killed."""
+
+TIMED_WORKFLOWS = 20
+"""Workflows of the lateness test: few enough that the engine is idle when
+each wakes, so lateness measures the reconnection alone."""
+
+
+def start_budget(workflows: int) -> float:
+    """Return the seconds allowed to start the workflows, whose sleeps end 1
+    to 5 s after that: about 20 s for a thousand on a loaded 2-core machine."""
+    return 3 + workflows / 60
+
+
+STARTS_IN_FLIGHT = 50
+
 DOWNTIME_SECONDS = 1.5
 """How long the server stays down before it restarts."""
 
@@ -60,9 +76,14 @@ def wake_ms(fields: dict[str, str]) -> int:
 
 
 async def restart_while_sleeping(
-    url: str, server: LocalServer, namespace: str, journal: Path
+    url: str, server: LocalServer, namespace: str, journal: Path, workflows: int
 ) -> Outcome:
-    """Start sleeping workflows, kill and restart the server, await them all."""
+    """Start sleeping workflows, kill and restart the server, await them all.
+
+    The sleeps end from 1 to 5 s after all workflows have had time to start,
+    spread evenly, and the server goes down shortly before the first ends,
+    so some sleeps end while it is down.
+    """
     durable = Durable(url, namespace)
     probe = StreamProbe(url, durable.app())
     try:
@@ -70,23 +91,35 @@ async def restart_while_sleeping(
         mesh = await client.mesh()
         await durable.worker()
         await durable.worker()
-        # Sleeps from 1 to 4 s: some end while the server is down.
-        naps = [1 + 3 * index / WORKFLOWS for index in range(WORKFLOWS)]
-        handles = [
-            await client.workflow.start(
-                workflow_name="nap_then_step",
-                task_queue=TASK_QUEUE,
-                args=[str(journal), f"sleeper-{index}", nap],
-                retry_policy=ONCE,
-            )
-            for index, nap in enumerate(naps)
-        ]
+        budget = start_budget(workflows)
+        asleep_by = time.time() + budget
+        slots = asyncio.Semaphore(STARTS_IN_FLIGHT)
+
+        async def start(index: int) -> WorkflowHandle:
+            async with slots:
+                # Each sleep is an argument, fixed when the workflow starts,
+                # so a replay sleeps the same duration.
+                nap = asleep_by + 1 + 4 * index / workflows - time.time()
+                return await client.workflow.start(
+                    workflow_name="nap_then_step",
+                    task_queue=TASK_QUEUE,
+                    args=[str(journal), f"sleeper-{index}", nap],
+                    retry_policy=ONCE,
+                )
+
+        handles = await asyncio.gather(*(start(index) for index in range(workflows)))
 
         async def all_asleep() -> dict[str, int] | None:
             timers = await probe.timers()
-            return timers if len(timers) == WORKFLOWS else None
+            return timers if len(timers) == workflows else None
 
-        timers = await wait_for(all_asleep, timeout=20, condition="every sleep started")
+        timers = await wait_for(
+            all_asleep, timeout=budget, condition="every sleep started"
+        )
+        # Down from half the downtime before the first sleep ends.
+        await asyncio.sleep(
+            max(0.0, asleep_by + 1 - DOWNTIME_SECONDS / 2 - time.time())
+        )
         assert server.process is not None
         server.process.kill()
         server.process.wait()
@@ -95,7 +128,7 @@ async def restart_while_sleeping(
         back_ms = int(time.time() * 1000)
 
         results = await asyncio.gather(
-            *(handle.result(timeout=60) for handle in handles)
+            *(handle.result(timeout=120) for handle in handles)
         )
         woke = {
             handle.workflow_id: wake_ms(await mesh.get_raw(handle.workflow_id))
@@ -121,7 +154,7 @@ async def test_restart_wakes_each_once(
 ) -> None:
     url, server = persistent_server
 
-    outcome = await restart_while_sleeping(url, server, namespace, journal)
+    outcome = await restart_while_sleeping(url, server, namespace, journal, WORKFLOWS)
 
     names = [f"sleeper-{index}" for index in range(WORKFLOWS)]
     assert sorted(outcome.results.values()) == sorted(name.upper() for name in names)
@@ -137,7 +170,9 @@ async def test_restart_lateness_within_poll(
 ) -> None:
     url, server = persistent_server
 
-    outcome = await restart_while_sleeping(url, server, namespace, journal)
+    outcome = await restart_while_sleeping(
+        url, server, namespace, journal, TIMED_WORKFLOWS
+    )
 
     lateness = {
         job_id: woke - max(outcome.due_ms[job_id], outcome.back_ms)

@@ -19,7 +19,7 @@ from tests.reliability.conftest import Durable
 
 pytestmark = pytest.mark.timeout(120)
 
-WORKFLOWS = 50
+WORKFLOWS = 200
 
 
 async def test_sleepers_run_each_effect_once(
