@@ -164,8 +164,14 @@ async def collision(name: str) -> str:
     return f"{greeting} {child}"
 
 
+async def lone_child(name: str) -> str:
+    """Run one child under its default id, ``<parent id>-child_greeting-1``."""
+    runs[f"lone_child:{workflow.get_context().workflow_id}"] += 1
+    return str(await workflow.exec_child(child_greeting, args=[name]))
+
+
 async def fixable(name: str) -> str:
-    """Collide with the parent's id for two runs, then fix it ("fixable")."""
+    """Collide with the parent's id, or use a free id from the third run on."""
     parent_id = workflow.get_context().workflow_id
     runs[f"fixable:{parent_id}"] += 1
     child_id = parent_id if runs[f"fixable:{parent_id}"] <= 2 else f"{parent_id}-fixed"

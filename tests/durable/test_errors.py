@@ -14,6 +14,7 @@ from hotmesh.durable import (
     NonDeterminismError,
     UnknownActivityError,
     WorkflowNotFoundError,
+    WorkflowNotRunningError,
 )
 from hotmesh.errors import ConfigurationError, JobTimeoutError
 from tests.durable import _activities, _workflows
@@ -167,3 +168,74 @@ async def test_failed_worker_ends_workflow(durable: Durable, backend_url: str) -
     assert caught.value.code == 500
     assert "worker crashed on purpose" in str(caught.value)
     assert (await handle.state())["done"] is True
+
+
+async def test_taken_child_id_fails_parent_at_once(durable: Durable) -> None:
+    await durable.worker(workflow=[_workflows.lone_child, _workflows.child_greeting])
+    client = durable.client()
+    parent_id = f"{durable.namespace}-parent"
+    child_id = f"{parent_id}-child_greeting-1"
+    other = await client.workflow.start(
+        workflow_name="child_greeting",
+        task_queue="tests",
+        args=["first"],
+        workflow_id=child_id,
+    )
+    await other.result(timeout=10)
+    handle = await client.workflow.start(
+        workflow_name="lone_child",
+        task_queue="tests",
+        args=["second"],
+        workflow_id=parent_id,
+    )
+
+    # The default policy retries after 1 s and 10 s: 5 s allows no retry.
+    with pytest.raises(DuplicateWorkflowError) as caught:
+        await handle.result(timeout=5)
+
+    assert f"child workflow id {child_id!r} is taken" in str(caught.value)
+    assert caught.value.code == 409
+    assert caught.value.workflow_id == parent_id
+    assert _workflows.runs[f"lone_child:{parent_id}"] == 2
+
+
+async def test_second_interrupt_names_state(durable: Durable) -> None:
+    await durable.worker(workflow=_workflows.signal_waiter)
+    client = durable.client()
+    handle = await client.workflow.start(
+        workflow_name="signal_waiter", task_queue="tests", args=["never"]
+    )
+    await handle.interrupt(throw=False)
+
+    with pytest.raises(WorkflowNotRunningError) as caught:
+        await handle.interrupt()
+
+    message = str(caught.value)
+    assert caught.value.state == "interrupted"
+    assert "is no longer running: it was interrupted" in message
+    assert "status" not in message
+    assert "not found" not in message
+    assert not isinstance(caught.value, WorkflowNotFoundError)
+
+
+async def test_interrupt_after_finish_names_state(durable: Durable) -> None:
+    await durable.worker(workflow=[_workflows.child_greeting, _workflows.fatal_example])
+    client = durable.client()
+    completed = await client.workflow.start(
+        workflow_name="child_greeting", task_queue="tests", args=["Ada"]
+    )
+    failed = await client.workflow.start(
+        workflow_name="fatal_example", task_queue="tests", args=["Ada"]
+    )
+    await completed.result(timeout=10)
+    await failed.result(timeout=10, throw_on_error=False)
+
+    with pytest.raises(WorkflowNotRunningError) as finished:
+        await completed.interrupt()
+    with pytest.raises(WorkflowNotRunningError) as crashed:
+        await failed.interrupt()
+
+    assert finished.value.state == "completed"
+    assert "is no longer running: it completed" in str(finished.value)
+    assert crashed.value.state == "failed"
+    assert "is no longer running: it failed" in str(crashed.value)

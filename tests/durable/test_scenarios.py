@@ -104,7 +104,7 @@ async def test_collision_fails_with_duplicate(durable: Durable) -> None:
     assert caught.value.workflow_id == handle.workflow_id
 
 
-async def test_collision_fixed_on_retry(durable: Durable) -> None:
+async def test_collision_fails_without_retry(durable: Durable) -> None:
     await durable.worker(workflow=[_workflows.fixable, _workflows.child_greeting])
     client = durable.client()
     workflow_id = f"{durable.namespace}-fixable"
@@ -116,10 +116,13 @@ async def test_collision_fixed_on_retry(durable: Durable) -> None:
         retry_policy=QUICK_RETRIES,
     )
 
-    assert handle.workflow_id == workflow_id
-    result = await handle.result(timeout=20, throw_on_error=False)
-    assert result == "child says Hello, FIXED!"
-    assert _workflows.runs[f"fixable:{workflow_id}"] == 4
+    with pytest.raises(DuplicateWorkflowError) as caught:
+        await handle.result(timeout=20)
+
+    assert f"child workflow id {workflow_id!r} is taken" in str(caught.value)
+    assert caught.value.code == 409
+    # The first run requests the child; the second reads the failed start.
+    assert _workflows.runs[f"fixable:{workflow_id}"] == 2
 
 
 async def test_fatal_activity_error(durable: Durable) -> None:

@@ -192,6 +192,7 @@ def test_public_names() -> None:
         "WorkflowHandle",
         "WorkflowInterruptedError",
         "WorkflowNotFoundError",
+        "WorkflowNotRunningError",
         "WorkflowSuspended",
         "to_seconds",
         "workflow",

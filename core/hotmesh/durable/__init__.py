@@ -44,6 +44,7 @@ from hotmesh.durable.errors import (
     UnknownActivityError,
     WorkflowInterruptedError,
     WorkflowNotFoundError,
+    WorkflowNotRunningError,
     WorkflowSuspended,
 )
 from hotmesh.durable.handle import WorkflowHandle
@@ -71,6 +72,7 @@ __all__ = [
     "WorkflowHandle",
     "WorkflowInterruptedError",
     "WorkflowNotFoundError",
+    "WorkflowNotRunningError",
     "WorkflowSuspended",
     "to_seconds",
     "workflow",

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
-from hotmesh.durable import _app
+from hotmesh.durable import _app, _checks
 from hotmesh.durable._query import WorkflowQuery, search_workflows
 from hotmesh.durable.errors import DuplicateWorkflowError
 from hotmesh.durable.handle import WorkflowHandle
@@ -90,34 +90,40 @@ class WorkflowClient:
             workflow_name: The workflow function or its name.
             task_queue: Task queue of the worker that runs it.
             args: JSON arguments of the workflow function.
-            workflow_id: The workflow's id; a new random id by default. It
-                may not contain ``-$``, which the ids of the jobs that run
-                its activities contain, and is at most 512 characters long.
-            expire: Seconds the finished workflow stays readable (0 keeps it).
+            args: JSON arguments of the workflow function, a list or tuple.
+            workflow_id: The workflow's id; None makes a new random id. It
+                is not empty, may not contain ``-$``, which the ids of the
+                jobs that run its activities contain, and is at most 512
+                characters long.
+            expire: Whole seconds the finished workflow stays readable, from
+                0 (kept without expiry) to
+                :data:`~hotmesh.durable._checks.MAX_EXPIRE_SECONDS` (10 years).
             search: Search fields to set as the workflow starts.
-            retry_policy: How failed runs of the workflow function are retried.
+            retry_policy: How failed runs of the workflow function are
+                retried; None uses ``RetryPolicy()``.
             signal_in: Whether hook threads (``hook``) can join the workflow.
 
         Raises:
-            ConfigurationError: The id is invalid (see
-                :func:`~hotmesh.durable._app.check_workflow_id`).
+            ConfigurationError: An argument is invalid, such as an id that
+                :func:`~hotmesh.durable._app.check_workflow_id` rejects.
             DuplicateWorkflowError: A workflow with this id exists.
         """
-        name = _name_of(workflow_name)
+        where = "client.workflow.start"
+        name = _checks.workflow_name(workflow_name, where)
         queue = _app.check_name("task_queue", task_queue)
+        arguments = _checks.check_args(args, where)
+        seconds = _checks.check_expire(expire, where)
+        policy = _checks.check_retry_policy(retry_policy, where)
+        workflow_id = _checks.check_workflow_id(workflow_id, where) or HotMesh.guid()
         mesh = await self._client.mesh()
         topic = _app.workflow_topic(queue, name)
-        if workflow_id:
-            workflow_id = _app.check_workflow_id(workflow_id)
-        else:
-            workflow_id = HotMesh.guid()
         data = {
             "workflow_id": workflow_id,
             "topic": topic,
-            "arguments": list(args),
+            "arguments": arguments,
             "origin_id": workflow_id,
-            "expire": int(expire),
-            "policy": (retry_policy or RetryPolicy()).to_dict(),
+            "expire": seconds,
+            "policy": policy.to_dict(),
             "signal_in": signal_in,
         }
         fields = {name: str(value) for name, value in (search or {}).items()}
@@ -147,8 +153,10 @@ class WorkflowClient:
         """Wake the ``wait_for(signal_id)`` call that waits; return the message id.
 
         Raises:
+            ConfigurationError: ``signal_id`` is not a non-empty string.
             HookNotFoundError: Nothing waits for ``signal_id`` now.
         """
+        signal_id = _checks.check_signal_id(signal_id, "client.workflow.signal")
         mesh = await self._client.mesh()
         topic = _app.signal_topic(self._client.namespace)
         return await mesh.hook(topic, {"id": signal_id, "data": data})
@@ -169,12 +177,14 @@ class WorkflowClient:
         Raises:
             HookNotFoundError: The workflow does not run or takes no hooks.
         """
-        name = _name_of(workflow_name)
+        where = "client.workflow.hook"
+        name = _checks.workflow_name(workflow_name, where)
         queue = _app.check_name("task_queue", task_queue)
+        arguments = _checks.check_args(args, where)
         mesh = await self._client.mesh()
         payload = {
             "id": workflow_id,
-            "arguments": list(args),
+            "arguments": arguments,
             "topic": _app.workflow_topic(queue, name),
         }
         topic = _app.hook_topic(self._client.namespace)
@@ -243,8 +253,3 @@ class WorkflowClient:
             return_fields=return_fields,
             count=count,
         )
-
-
-def _name_of(workflow: str | Callable[..., Any]) -> str:
-    name = workflow if isinstance(workflow, str) else workflow.__name__
-    return _app.check_name("workflow name", name)

@@ -6,6 +6,7 @@ import math
 import re
 import sys
 from datetime import timedelta
+from typing import TypeGuard
 
 from hotmesh.durable.errors import InvalidDurationError
 
@@ -30,6 +31,13 @@ _UNITS: dict[str, float] = {
 }
 
 _TEXT = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*([a-z]+)\s*$", re.IGNORECASE)
+
+
+def is_finite_number(value: object) -> TypeGuard[int | float]:
+    """Return whether ``value`` is a finite int or float (a bool is not)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return math.isfinite(value)
 
 
 def to_seconds(value: Duration) -> float:

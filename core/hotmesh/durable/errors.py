@@ -18,6 +18,7 @@ JobNotFoundError`` catches :class:`WorkflowNotFoundError` too::
         ├── UnknownActivityError         (also an AttributeError)
         ├── WorkflowNotFoundError        (also a JobNotFoundError)
         ├── DuplicateWorkflowError       (also a DuplicateJobError)
+        ├── WorkflowNotRunningError      (409, no longer running)
         └── WorkflowInterruptedError     (also a JobInterruptedError)
 
 :class:`WorkflowSuspended` and :class:`RetryRequested` are not errors:
@@ -157,6 +158,22 @@ class DuplicateWorkflowError(DurableError, DuplicateJobError):
     default_non_retryable = True
 
 
+class WorkflowNotRunningError(DurableError):
+    """The workflow exists but no longer runs, so it cannot be interrupted.
+
+    Attributes:
+        state: How it ended: ``"completed"``, ``"failed"`` or
+            ``"interrupted"``.
+    """
+
+    default_code = DUPLICATE
+    default_non_retryable = True
+
+    def __init__(self, message: str, *, state: str = "", **options: Any) -> None:
+        super().__init__(message, **options)
+        self.state = state
+
+
 class WorkflowInterruptedError(DurableError, JobInterruptedError):
     """The workflow was interrupted before it finished."""
 
@@ -195,6 +212,7 @@ _BY_TYPE: dict[str, type[DurableError]] = {
         UnknownActivityError,
         WorkflowNotFoundError,
         DuplicateWorkflowError,
+        WorkflowNotRunningError,
         WorkflowInterruptedError,
     )
 }

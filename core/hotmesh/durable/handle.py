@@ -7,11 +7,12 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from hotmesh.durable import _app
+from hotmesh.durable import _app, _checks
 from hotmesh.durable._context import MARKER
 from hotmesh.durable.errors import (
     DurableError,
     WorkflowNotFoundError,
+    WorkflowNotRunningError,
     error_from_dict,
 )
 from hotmesh.errors import JobNotFoundError, JobTimeoutError
@@ -113,13 +114,17 @@ class WorkflowHandle:
         """Interrupt the workflow and the jobs it started.
 
         With ``throw=False`` its ``result()`` returns None instead of raising
-        WorkflowInterruptedError. ``expire`` sets the seconds it stays
-        readable afterwards.
+        WorkflowInterruptedError. ``expire`` sets the whole seconds it stays
+        readable afterwards, as in ``start``.
 
         Raises:
-            WorkflowNotFoundError: The workflow does not exist or already
-                finished.
+            ConfigurationError: ``expire`` is out of range.
+            WorkflowNotFoundError: The workflow does not exist or expired.
+            WorkflowNotRunningError: The workflow already completed, failed
+                or was interrupted; its ``state`` says which.
         """
+        if expire is not None:
+            expire = _checks.check_expire(expire, "handle.interrupt")
         mesh = await self._client.mesh()
         try:
             await mesh.interrupt(
@@ -130,7 +135,32 @@ class WorkflowHandle:
                 expire=expire,
             )
         except JobNotFoundError as exc:
-            raise WorkflowNotFoundError(str(exc), workflow_id=self.workflow_id) from exc
+            raise await self._not_running() from exc
+
+    async def _not_running(self) -> WorkflowNotFoundError | WorkflowNotRunningError:
+        """Return the error for an interrupt that found no running job.
+
+        The job is read again: when it exists, the error names how it ended.
+        """
+        try:
+            job = await self._job()
+        except WorkflowNotFoundError as missing:
+            return missing
+        state = _end_state(job)
+        if state is None:
+            # The job is running, so the interrupt missed it only for a moment.
+            return WorkflowNotFoundError(
+                f"workflow {self.workflow_id!r} could not be interrupted because "
+                "its job was not found at that moment; retry the interrupt",
+                workflow_id=self.workflow_id,
+            )
+        ended = "was interrupted" if state == "interrupted" else state
+        return WorkflowNotRunningError(
+            f"workflow {self.workflow_id!r} is no longer running: it {ended} "
+            f"(state {state!r}), so there is nothing to interrupt",
+            workflow_id=self.workflow_id,
+            state=state,
+        )
 
     async def result(
         self, timeout: float | None = None, *, throw_on_error: bool = True
@@ -147,7 +177,10 @@ class WorkflowHandle:
                 410).
             WorkflowNotFoundError: No such workflow, or it expired.
             JobTimeoutError: It did not finish within ``timeout``.
+            ConfigurationError: ``timeout`` is negative, not finite or not
+                a number.
         """
+        timeout = _checks.check_timeout(timeout, "handle.result")
         try:
             job = await asyncio.wait_for(self._finished_job(), timeout)
         except TimeoutError:
@@ -246,6 +279,22 @@ def _settle(job: Mapping[str, Any], workflow_id: str) -> Any:
         {"message": f"workflow {workflow_id!r} finished without a result"},
         workflow_id=workflow_id,
     )
+
+
+def _end_state(job: Mapping[str, Any]) -> str | None:
+    """Return how a finished job ended (``completed``, ``failed`` or
+    ``interrupted``), or None while it runs."""
+    metadata = job.get("metadata") or {}
+    status = int(metadata.get("js", 1))
+    if status > 0:
+        return None
+    if status < INTERRUPTED_BELOW:
+        return "interrupted"
+    try:
+        _settle(job, "")
+    except DurableError:
+        return "failed"
+    return "completed"
 
 
 def _parse(raw: Any) -> Any:

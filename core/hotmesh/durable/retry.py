@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hotmesh.durable.durations import Duration, to_seconds
-from hotmesh.durable.errors import FATAL, MAXED, DurableError, error_to_dict
+from hotmesh.durable.durations import Duration, is_finite_number, to_seconds
+from hotmesh.durable.errors import (
+    FATAL,
+    MAXED,
+    DurableError,
+    InvalidDurationError,
+    error_to_dict,
+)
 from hotmesh.errors import ConfigurationError
 
 
@@ -39,18 +45,39 @@ class RetryPolicy:
     throw_on_error: bool = True
 
     def __post_init__(self) -> None:
-        if isinstance(self.maximum_attempts, bool) or self.maximum_attempts < 0:
+        attempts = self.maximum_attempts
+        if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 0:
             raise ConfigurationError(
-                f"maximum_attempts {self.maximum_attempts!r} is invalid: "
-                "use 0 (no limit) or more"
+                f"RetryPolicy maximum_attempts {attempts!r} is invalid: "
+                "use an int, 0 (no limit) or more"
             )
-        if self.backoff_coefficient < 1:
+        coefficient = self.backoff_coefficient
+        if not is_finite_number(coefficient) or coefficient < 1:
             raise ConfigurationError(
-                f"backoff_coefficient {self.backoff_coefficient!r} is invalid: "
-                "use 1 or more"
+                f"RetryPolicy backoff_coefficient {coefficient!r} is invalid: "
+                "use a finite number, 1 or more"
             )
-        to_seconds(self.initial_interval)
-        to_seconds(self.maximum_interval)
+        for name in ("initial_interval", "maximum_interval"):
+            try:
+                to_seconds(getattr(self, name))
+            except InvalidDurationError as exc:
+                raise ConfigurationError(f"RetryPolicy {name}: {exc}") from None
+        names = self.non_retryable_error_types
+        if (
+            isinstance(names, str | bytes)
+            or not isinstance(names, Collection)
+            or not all(isinstance(name, str) for name in names)
+        ):
+            raise ConfigurationError(
+                f"RetryPolicy non_retryable_error_types {names!r} is invalid: "
+                "use a list or tuple of exception class names, such as "
+                "['ValueError']"
+            )
+        if not isinstance(self.throw_on_error, bool):
+            raise ConfigurationError(
+                f"RetryPolicy throw_on_error {self.throw_on_error!r} is invalid: "
+                "use True or False"
+            )
 
     def allows_retry(self, failures: int) -> bool:
         """Return whether a run may follow ``failures`` failed runs."""

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
-from hotmesh.durable import _app
+from hotmesh.durable import _app, _checks
 from hotmesh.durable._activities import Activities, ActivityFunction, register
 from hotmesh.durable._activities import run_activity as _run_activity
 from hotmesh.durable._context import Execution
@@ -32,12 +32,7 @@ DEFAULT_RUN_TIMEOUT = 60.0
 
 
 def _workflows(workflow: Workflows) -> dict[str, WorkflowFunction]:
-    if isinstance(workflow, Mapping):
-        found = dict(workflow)
-    elif callable(workflow):
-        found = {workflow.__name__: workflow}
-    else:
-        found = {function.__name__: function for function in workflow}
+    found = _checks.workflow_functions(workflow)
     if not found:
         raise ConfigurationError("a Worker needs at least one workflow function")
     for name, function in found.items():
@@ -99,12 +94,13 @@ class Worker:
             activities: Activity functions this worker runs, besides those
                 registered by ``proxy_activities`` in this process.
             namespace: Durable namespace (HotMesh app id).
-            concurrency: Messages each stream of this worker handles at once.
+            concurrency: Messages each stream of this worker handles at
+                once, 1 or more.
             reclaim_delay_ms: Milliseconds after which this worker takes over
                 messages that another, presumably dead, worker left unanswered.
                 Activities that run longer than this run twice.
-            run_timeout: Seconds one run of a workflow function may take
-                before it counts as a retryable failure.
+            run_timeout: Seconds (above 0) one run of a workflow function
+                may take before it counts as a retryable failure.
             search: Search indexes over the namespace's workflows, from
                 :mod:`hotmesh.search`, that ``client.workflow.search``
                 queries. Each covers the workflows whose ids start with one
@@ -129,10 +125,12 @@ class Worker:
             namespace,
             _workflows(workflow),
             register(activities),
-            run_timeout,
+            _checks.check_run_timeout(run_timeout),
             check_indexes(search),
         )
-        configs = worker._configs(concurrency, reclaim_delay_ms)
+        configs = worker._configs(
+            _checks.check_concurrency(concurrency), reclaim_delay_ms
+        )
         mesh = await _app.open_mesh(settings, namespace, configs)
         try:
             store = _app.require_store(mesh)

@@ -27,12 +27,18 @@ import random as _random
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from hotmesh.durable import _app
+from hotmesh.durable import _app, _checks
 from hotmesh.durable._activities import ActivityProxy, proxy_activities
 from hotmesh.durable._context import Execution, Request, WorkflowInfo, current
 from hotmesh.durable._search import Search
 from hotmesh.durable.durations import Duration, to_seconds
-from hotmesh.durable.errors import DuplicateWorkflowError, FatalError, RetryRequested
+from hotmesh.durable.errors import (
+    DUPLICATE,
+    DuplicateWorkflowError,
+    DurableError,
+    FatalError,
+    RetryRequested,
+)
 from hotmesh.durable.retry import RetryPolicy
 from hotmesh.errors import HookNotFoundError, JobNotFoundError
 from hotmesh.store.protocol import Guard, Step
@@ -132,7 +138,11 @@ async def wait_for(signal_id: str) -> Any:
 
     Signal ids are shared by the whole namespace, and a signal sent while
     nothing waits for its id is dropped.
+
+    Raises:
+        ConfigurationError: ``signal_id`` is not a non-empty string.
     """
+    _checks.check_signal_id(signal_id, "workflow.wait_for")
     execution = current()
     index = execution.next_index()
     await asyncio.sleep(0)
@@ -144,7 +154,12 @@ async def wait_for(signal_id: str) -> Any:
 
 
 async def signal(signal_id: str, data: Any = None) -> None:
-    """Send a signal to whatever waits for ``signal_id``; sent once, even on replay."""
+    """Send a signal to whatever waits for ``signal_id``; sent once, even on replay.
+
+    Raises:
+        ConfigurationError: ``signal_id`` is not a non-empty string.
+    """
+    _checks.check_signal_id(signal_id, "workflow.signal")
     execution = current()
     if not await _claim(execution, "signal"):
         return
@@ -174,14 +189,15 @@ async def hook(
     steps of its own. Hooks to finished workflows are dropped.
     """
     execution = current()
-    name = _workflow_name(workflow)
+    name = _checks.workflow_name(workflow, "workflow.hook")
+    arguments = _checks.check_args(args, "workflow.hook")
     target = workflow_id or execution.workflow_id
     if not await _claim(execution, "hook"):
         return
     queue = task_queue or execution.task_queue
     payload = {
         "id": target,
-        "arguments": list(args),
+        "arguments": arguments,
         "topic": _app.workflow_topic(queue, name),
     }
     try:
@@ -273,8 +289,12 @@ async def exec_child(
     512 characters.
 
     Raises:
-        ConfigurationError: ``workflow_id`` is over 512 characters, spans
-            lines or contains the reserved ``-$``.
+        ConfigurationError: An argument is invalid: ``args`` is not a list
+            or tuple, ``workflow_id`` is empty, over 512 characters, spans
+            lines or contains the reserved ``-$``, or ``retry_policy`` is
+            not a RetryPolicy.
+        DuplicateWorkflowError: Another workflow has the child's id. The
+            parent fails at once, without retries.
     """
     return await _child(
         "child", workflow, args, workflow_id, task_queue, retry_policy, signal_in
@@ -309,29 +329,32 @@ async def _child(
     retry_policy: RetryPolicy | None,
     signal_in: bool,
 ) -> Any:
+    where = f"workflow.{'exec' if kind == 'child' else 'start'}_child"
     execution = current()
-    name = _workflow_name(workflow)
+    name = _checks.workflow_name(workflow, where)
+    arguments = _arguments(_checks.check_args(args, where), name)
+    policy = _checks.check_retry_policy(retry_policy, where)
+    requested_id = _checks.check_workflow_id(workflow_id, where)
+    queue = _app.check_name("task_queue", task_queue or execution.task_queue)
     index = execution.next_index()
     await asyncio.sleep(0)
+    if requested_id is None:
+        child_id = _app.child_workflow_id(
+            execution.workflow_id, name, execution.dimension, index
+        )
+    else:
+        child_id = requested_id
     stored = execution.lookup(kind, index, name)
     reissue = False
     if stored is not None:
         if not stored.spawn_failed or stored.error is None:
             return _value_or_raise(stored.value, stored.error)
-        reissue = _retry_spawn(execution, stored.error)
-    queue = _app.check_name("task_queue", task_queue or execution.task_queue)
-    if workflow_id:
-        child_id = _app.check_workflow_id(workflow_id)
-    else:
-        child_id = _app.child_workflow_id(
-            execution.workflow_id, name, execution.dimension, index
-        )
-    policy = retry_policy or RetryPolicy()
+        reissue = _retry_spawn(execution, stored.error, child_id)
     item = {
         "marker": _marker(execution, kind, index),
         "workflow_id": child_id,
         "topic": _app.workflow_topic(queue, name),
-        "arguments": _arguments(args, name),
+        "arguments": arguments,
         "policy": policy.to_dict(),
         "origin_id": execution.origin_id,
         "await": kind == "child",
@@ -341,13 +364,25 @@ async def _child(
     return await execution.suspend(Request(kind, index, item, reissue=reissue))
 
 
-def _retry_spawn(execution: Execution, error: BaseException) -> bool:
+def _retry_spawn(execution: Execution, error: DurableError, child_id: str) -> bool:
     """Decide what follows a child that could not start.
 
-    Returns True to start it again now, because this run follows a retry
-    delay. Otherwise raises RetryRequested, so the workflow runs again after
-    a delay, or the spawn error once the workflow's retry policy is spent.
+    A child id that another workflow has fails the parent at once with
+    DuplicateWorkflowError, because running the parent again derives the
+    same id. For other spawn errors (no graph took the start message), it
+    returns True to start the child again now, because this run follows a
+    retry delay. Otherwise it raises RetryRequested, so the workflow runs
+    again after a delay, or the spawn error once the workflow's retry
+    policy is spent.
     """
+    if error.code == DUPLICATE:
+        raise DuplicateWorkflowError(
+            f"child workflow id {child_id!r} is taken by another workflow, so "
+            f"workflow {execution.workflow_id!r} could not start its child; "
+            "pass exec_child/start_child a workflow_id that no other workflow "
+            "uses",
+            workflow_id=execution.workflow_id,
+        )
     if execution.retrying:
         return True
     failures = execution.attempt + 1
@@ -377,11 +412,6 @@ async def _claim(execution: Execution, kind: str) -> bool:
 
 def _marker(execution: Execution, kind: str, index: int) -> str:
     return f"-{kind}{execution.dimension}-{index}-"
-
-
-def _workflow_name(workflow: WorkflowRef) -> str:
-    name = workflow if isinstance(workflow, str) else workflow.__name__
-    return _app.check_name("workflow name", name)
 
 
 def _arguments(args: Sequence[Any], name: str) -> list[Any]:
