@@ -44,3 +44,14 @@ def test_demo_rejects_bad_term(
 
     assert pluck_demo.main(argv) == 2
     assert "id 'a:b' is invalid" in capsys.readouterr().err
+
+
+def test_demo_rejects_too_long_term(
+    backend_url: str, namespace: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["n" * 1024, "--url", backend_url, "--namespace", namespace]
+
+    assert pluck_demo.main(argv) == 2
+    error = capsys.readouterr().err
+    assert "is 1024 chars long: give at most 512 chars" in error
+    assert "greeting-" not in error

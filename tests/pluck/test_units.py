@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 import hotmesh.pluck
-from hotmesh.pluck import InvalidOptionsError, workflow
+from hotmesh.durable._app import MAX_ID_LENGTH
+from hotmesh.pluck import InvalidOptionsError, Pluck, workflow
 from hotmesh.pluck._entity import split_marker, ttl_of
 from hotmesh.pluck._find import is_record
 from hotmesh.pluck._ids import mint_guid
@@ -60,6 +61,43 @@ def test_mint_guid_without_id_is_random() -> None:
     assert first.startswith("greeting-")
     assert second.startswith("greeting-")
     assert first != second
+
+
+def test_mint_guid_fits_max_length() -> None:
+    record_id = "x" * (MAX_ID_LENGTH - len("greeting-"))
+
+    assert len(mint_guid("greeting", record_id)) == MAX_ID_LENGTH
+
+
+def test_mint_guid_rejects_too_long_id() -> None:
+    record_id = "x" * (MAX_ID_LENGTH - len("greeting-") + 1)
+
+    with pytest.raises(InvalidOptionsError) as caught:
+        mint_guid("greeting", record_id, "option 'id'")
+
+    message = str(caught.value)
+    assert message.startswith("option 'id' 'xxxx")
+    assert f"is {len(record_id)} chars long" in message
+    assert "it may have at most 503 chars" in message
+    assert f"at most {MAX_ID_LENGTH} chars" in message
+
+
+def test_mint_guid_rejects_too_long_prefix() -> None:
+    with pytest.raises(InvalidOptionsError, match="use a shorter entity name"):
+        mint_guid("p" * MAX_ID_LENGTH)
+
+
+def test_id_option_rejects_over_max_length() -> None:
+    with pytest.raises(InvalidOptionsError, match="is 1024 chars long: give at most"):
+        parse_exec_options({"id": "x" * 1024})
+
+
+async def test_exec_names_too_long_id_option() -> None:
+    pluck = Pluck("redis://127.0.0.1:1")
+    record_id = "x" * 510
+
+    with pytest.raises(InvalidOptionsError, match=r"^option 'id' 'x+'\.\.\. is 510"):
+        await pluck.exec(entity="greeting", args=[], options={"id": record_id})
 
 
 def test_record_ids_exclude_started_jobs() -> None:

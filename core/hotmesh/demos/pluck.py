@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import sys
 
+from hotmesh.errors import ConfigurationError
 from hotmesh.pluck import Pluck, PluckError, workflow
 from hotmesh.search import SearchField, SearchIndex
 
@@ -106,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     try:
         asyncio.run(run(args.terms, args.url, args.namespace))
-    except PluckError as error:
+    except (PluckError, ConfigurationError) as error:
         print(f"hotmesh demo pluck: {error}", file=sys.stderr)
         return 2
     return 0

@@ -25,6 +25,7 @@ from hotmesh.durable import (
     DuplicateWorkflowError,
     DurableError,
     WorkflowNotFoundError,
+    WorkflowNotRunningError,
 )
 from hotmesh.errors import HookNotFoundError, JobTimeoutError
 from hotmesh.pluck._options import ExecSettings
@@ -159,7 +160,7 @@ async def flush(client: Client, workflow_id: str) -> None:
         else:
             with contextlib.suppress(DurableError, JobTimeoutError):
                 await handle.result(timeout=FLUSH_WAIT_SECONDS)
-        with contextlib.suppress(WorkflowNotFoundError):
+        with contextlib.suppress(WorkflowNotFoundError, WorkflowNotRunningError):
             await handle.interrupt(throw=False, expire=FLUSH_EXPIRE_SECONDS)
     try:
         await wait_for_expiry(store, mesh.app, workflow_id)

@@ -204,7 +204,9 @@ class Pluck(RecordMethods, FindMethods):
         _check_args("args", args)
         settings = parse_exec_options(cast(Mapping[str, Any] | None, options))
         client = self._client(settings.namespace)
-        workflow_id = mint_guid(settings.prefix or entity, settings.record_id)
+        workflow_id = mint_guid(
+            settings.prefix or entity, settings.record_id, "option 'id'"
+        )
 
         async def task_queue() -> str:
             return await self._task_queue(client, entity, settings.task_queue)
@@ -287,7 +289,9 @@ class Pluck(RecordMethods, FindMethods):
         the seconds the record stays readable afterwards.
 
         Raises:
-            RecordNotFoundError: The record does not run.
+            RecordNotFoundError: The record does not exist or expired.
+            WorkflowNotRunningError: The record's workflow already
+                completed, failed or was interrupted.
         """
         client = self._client(namespace)
         workflow_id = self._workflow_id(entity, record_id, prefix)
