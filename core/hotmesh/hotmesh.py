@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import os
 import re
 import time
@@ -22,6 +23,8 @@ from hotmesh.engine.exporter import export_job
 from hotmesh.engine.leases import LeaseKeeper
 from hotmesh.engine.messages import Message, new_guid
 from hotmesh.engine.model import AppModel, load_model
+from hotmesh.engine.model._types import MAX_EXPIRE_SECONDS
+from hotmesh.engine.model._validate import MAX_APP_ID_LENGTH
 from hotmesh.engine.quorum import (
     APP_CHANNEL,
     GLOBAL_SCOPE,
@@ -82,30 +85,80 @@ def _check_name(kind: str, value: str) -> None:
         )
     if kind == "app_id" and value == "a":
         raise ConfigurationError("app_id 'a' is reserved; choose another app id")
+    if kind == "app_id" and len(value) > MAX_APP_ID_LENGTH:
+        raise ConfigurationError(
+            f"app_id of {len(value)} characters is invalid: max "
+            f"{MAX_APP_ID_LENGTH}; choose a shorter app id"
+        )
 
 
-ENGINE_OPTIONS = frozenset(
-    {
-        "connection",
-        "block_ms",
-        "reclaim_delay_ms",
-        "reclaim_count",
-        "batch",
-        "concurrency",
-        "timer_poll_ms",
-        "scout_lease_ms",
-        "state_cache",
-    }
-)
+MAX_BLOCK_MS = 3_600_000
+"""Maximum ``block_ms`` and ``timer_poll_ms``: one hour."""
+
+MAX_LEASE_MS = 86_400_000
+"""Maximum ``reclaim_delay_ms`` and ``scout_lease_ms``: one day."""
+
+MAX_COUNT = 2**31 - 1
+"""Maximum of count options, which the store receives as integers."""
+
+OPTION_RANGES: dict[str, tuple[int, int]] = {
+    "block_ms": (1, MAX_BLOCK_MS),
+    "timer_poll_ms": (1, MAX_BLOCK_MS),
+    "reclaim_delay_ms": (0, MAX_LEASE_MS),
+    "scout_lease_ms": (1, MAX_LEASE_MS),
+    "reclaim_count": (0, MAX_COUNT),
+    "batch": (1, MAX_COUNT),
+    "concurrency": (1, MAX_COUNT),
+    "state_cache": (0, MAX_COUNT),
+}
+"""Accepted (minimum, maximum) of each integer engine and worker option.
+
+A ``block_ms`` or ``timer_poll_ms`` of 0 would make its loop spin without
+waiting, and the store rejects a role lease of 0 ms.
+"""
+
+ENGINE_OPTIONS = frozenset({"connection", *OPTION_RANGES})
 """Keys accepted in the ``engine`` mapping of :meth:`HotMesh.init`."""
 
+WORKER_OPTIONS = frozenset(
+    {
+        "topic",
+        "callback",
+        "connection",
+        "reclaim_delay_ms",
+        "reclaim_count",
+        "concurrency",
+    }
+)
+"""Keys accepted in each ``workers`` entry of :meth:`HotMesh.init`."""
 
-def _positive_ms(config: Mapping[str, Any], name: str, default: int) -> int:
-    value = config.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+
+def _check_option(owner: str, name: str, value: Any) -> int:
+    """Return an integer option, or raise if it is outside :data:`OPTION_RANGES`."""
+    low, high = OPTION_RANGES[name]
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not low <= value <= high
+    ):
+        unit = "milliseconds" if name.endswith("_ms") else "number"
         raise ConfigurationError(
-            f"engine option {name}={value!r} is invalid: give whole milliseconds "
-            "(or a count), 0 or more"
+            f"{owner} option {name}={value!r} is invalid: give a whole {unit} "
+            f"from {low} to {high}"
+        )
+    return value
+
+
+def _check_expire(name: str, value: Any) -> int:
+    """Return seconds to keep a finished job, or raise if not 0 to the maximum."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not 0 <= value <= MAX_EXPIRE_SECONDS
+    ):
+        raise ConfigurationError(
+            f"{name}={value!r} is invalid: give whole seconds from 0 to "
+            f"{MAX_EXPIRE_SECONDS} (10 years), 0 to keep finished jobs"
         )
     return value
 
@@ -123,9 +176,9 @@ def _check_engine_config(engine: Any) -> dict[str, Any]:
             f"unknown engine options {', '.join(unknown)}; "
             f"known options: {', '.join(sorted(ENGINE_OPTIONS))}"
         )
-    for name in ENGINE_OPTIONS - {"connection"}:
+    for name in OPTION_RANGES:
         if name in engine:
-            _positive_ms(engine, name, 0)
+            _check_option("engine", name, engine[name])
     return dict(engine)
 
 
@@ -133,13 +186,11 @@ def _router_settings(
     config: Mapping[str, Any], defaults: RouterSettings
 ) -> RouterSettings:
     return RouterSettings(
-        block_ms=_positive_ms(config, "block_ms", defaults.block_ms),
-        reclaim_delay_ms=_positive_ms(
-            config, "reclaim_delay_ms", defaults.reclaim_delay_ms
-        ),
-        reclaim_count=_positive_ms(config, "reclaim_count", defaults.reclaim_count),
-        batch=max(1, _positive_ms(config, "batch", defaults.batch)),
-        concurrency=max(1, _positive_ms(config, "concurrency", defaults.concurrency)),
+        block_ms=config.get("block_ms", defaults.block_ms),
+        reclaim_delay_ms=config.get("reclaim_delay_ms", defaults.reclaim_delay_ms),
+        reclaim_count=config.get("reclaim_count", defaults.reclaim_count),
+        batch=config.get("batch", defaults.batch),
+        concurrency=config.get("concurrency", defaults.concurrency),
     )
 
 
@@ -152,6 +203,7 @@ def _check_source(path_or_yaml: Any) -> None:
 
 
 def _check_id(kind: str, value: Any) -> str:
+    """Return a job id or version, or raise unless it is a non-empty string."""
     if not isinstance(value, str) or not value:
         raise ConfigurationError(f"{kind} must be a non-empty string, got {value!r}")
     return value
@@ -201,19 +253,25 @@ class HotMesh:
         """Connect and start an engine and workers for an app.
 
         Args:
-            app_id: The app's id (letters, digits and ``-``).
+            app_id: The app's id: letters, digits and ``-``, at most
+                :data:`~hotmesh.engine.model._validate.MAX_APP_ID_LENGTH`
+                (128) characters.
             namespace: Prefix of every key, so apps can share a server.
             connection: URL, client object or store; when omitted the
                 configured backend (``HOTMESH_URL``, ``hotmesh.toml``) or
                 the embedded server is used.
-            engine: Engine options (``connection``, ``reclaim_delay_ms``,
-                ``reclaim_count``, ``block_ms``); omit for a worker-only
-                instance.
+            engine: Engine options: ``connection`` and the integers in
+                :data:`OPTION_RANGES` (``block_ms``, ``reclaim_delay_ms``,
+                ``concurrency``...); omit for a worker-only instance.
             workers: Workers, each a mapping with ``topic`` and
                 ``callback`` (plus optional ``connection``,
                 ``reclaim_delay_ms``, ``reclaim_count``, ``concurrency``).
             default_expire: Seconds a finished job is kept when its graph
-                sets no ``expire``.
+                sets no ``expire``, from 0 (keep it) to
+                :data:`~hotmesh.engine.model._types.MAX_EXPIRE_SECONDS` (10 years).
+
+        Raises:
+            ConfigurationError: A name, option or worker entry is invalid.
         """
         _check_name("app_id", app_id)
         _check_name("namespace", namespace)
@@ -225,7 +283,7 @@ class HotMesh:
             engine = _check_engine_config(engine)
         configs = [_worker_config(entry, index) for index, entry in enumerate(workers)]
         instance = cls(app_id, namespace, new_guid())
-        instance.default_expire = default_expire
+        instance.default_expire = _check_expire("default_expire", default_expire)
         try:
             await instance._start(connection, engine, configs)
         except BaseException:
@@ -401,6 +459,8 @@ class HotMesh:
         for store in self._stores:
             await store.close()
         self._stores.clear()
+        # Later calls find no store and raise that the instance is stopped.
+        self.store = None
 
     async def __aenter__(self) -> HotMesh:
         return self
@@ -421,6 +481,7 @@ class HotMesh:
     # -- versions ---------------------------------------------------------------
 
     def _require_engine(self) -> Engine:
+        self._require_store()
         if self.engine is None:
             raise ConfigurationError(
                 "this HotMesh instance has no engine; pass engine={...} to HotMesh.init"
@@ -499,7 +560,9 @@ class HotMesh:
         """Make a deployed version the one every engine starts new jobs on."""
         store = self._require_store()
         assert self.quorum is not None
-        version = str(version)
+        if isinstance(version, int) and not isinstance(version, bool):
+            version = str(version)
+        version = _check_id("version", version)
         await self._model(version)
         profile = await store.load_app_profile(self.app)
         if profile.get("active_version") == version:
@@ -542,6 +605,7 @@ class HotMesh:
 
     async def roll_call(self, delay: float = 1.0) -> list[dict[str, Any]]:
         """Return a profile of every live engine and worker of the app."""
+        self._require_store()
         assert self.quorum is not None
         return await self.quorum.roll_call(delay)
 
@@ -584,10 +648,12 @@ class HotMesh:
         if timeout is not None and (
             isinstance(timeout, bool)
             or not isinstance(timeout, (int, float))
+            or not math.isfinite(timeout)
             or timeout < 0
         ):
             raise ConfigurationError(
-                f"timeout={timeout!r} is invalid: give seconds, 0 or more, or None"
+                f"timeout={timeout!r} is invalid: give a finite number of "
+                "seconds, 0 or more, or None to wait without a limit"
             )
         engine = self._require_engine()
         future: asyncio.Future[dict[str, Any]] = (
@@ -646,8 +712,9 @@ class HotMesh:
 
     async def get_state(self, topic: str, job_id: str) -> dict[str, Any]:
         """Return a job's ``{metadata, data}``."""
+        store = self._require_store()
         _check_id("job_id", job_id)
-        fields = await self._require_store().read_job(self.app, job_id)
+        fields = await store.read_job(self.app, job_id)
         if not fields:
             raise JobNotFoundError(f"{job_id} Not Found", job_id=job_id)
         return job_output(fields)
@@ -656,7 +723,9 @@ class HotMesh:
         self, job_id: str, fields: Sequence[str]
     ) -> dict[str, Any]:
         """Return a job's search fields by name."""
-        raw = await self._require_store().read_job(self.app, job_id)
+        store = self._require_store()
+        _check_id("job_id", job_id)
+        raw = await store.read_job(self.app, job_id)
         if not raw:
             raise JobNotFoundError(f"{job_id} Not Found", job_id=job_id)
         found = search_fields(raw)
@@ -664,7 +733,9 @@ class HotMesh:
 
     async def get_raw(self, job_id: str) -> dict[str, str]:
         """Return every stored field of a job."""
-        raw = await self._require_store().read_job(self.app, job_id)
+        store = self._require_store()
+        _check_id("job_id", job_id)
+        raw = await store.read_job(self.app, job_id)
         if not raw:
             raise JobNotFoundError(f"{job_id} Not Found", job_id=job_id)
         return raw
@@ -672,6 +743,7 @@ class HotMesh:
     async def export(self, job_id: str) -> dict[str, Any]:
         """Return a readable dump of a job: status, dependencies and process tree."""
         store = self._require_store()
+        _check_id("job_id", job_id)
         raw = await store.read_job(self.app, job_id)
         if not raw:
             raise JobNotFoundError(f"{job_id} Not Found", job_id=job_id)
@@ -680,7 +752,9 @@ class HotMesh:
 
     async def scrub(self, job_id: str) -> None:
         """Delete a job's state."""
-        await self._require_store().delete_job(self.app, job_id)
+        store = self._require_store()
+        _check_id("job_id", job_id)
+        await store.delete_job(self.app, job_id)
 
     async def interrupt(
         self,
@@ -692,8 +766,16 @@ class HotMesh:
         code: int = 410,
         expire: int | None = None,
     ) -> None:
-        """Interrupt a running job; its waiters see error ``code``."""
-        await self._require_engine().interrupt(
+        """Interrupt a running job; its waiters see error ``code``.
+
+        ``expire`` sets the seconds the interrupted job is kept, from 0
+        (keep it) to :data:`~hotmesh.engine.model._types.MAX_EXPIRE_SECONDS`.
+        """
+        engine = self._require_engine()
+        _check_id("job_id", job_id)
+        if expire is not None:
+            _check_expire("expire", expire)
+        await engine.interrupt(
             job_id, reason=reason, throw=throw, code=code, expire=expire
         )
 
@@ -813,31 +895,39 @@ class HotMesh:
 
 
 def _worker_config(entry: Mapping[str, Any] | WorkerConfig, index: int) -> WorkerConfig:
+    owner = f"workers[{index}]"
     if isinstance(entry, WorkerConfig):
         config = entry
     else:
         if not isinstance(entry, Mapping):
             raise ConfigurationError(
-                f"workers[{index}] must be a mapping with topic and callback"
+                f"{owner} must be a mapping with topic and callback"
             )
-        topic = entry.get("topic")
-        callback = entry.get("callback")
+        unknown = sorted(str(key) for key in set(entry) - WORKER_OPTIONS)
+        if unknown:
+            raise ConfigurationError(
+                f"unknown options {', '.join(unknown)} in {owner}; "
+                f"known options: {', '.join(sorted(WORKER_OPTIONS))}"
+            )
         config = WorkerConfig(
-            topic=topic,  # type: ignore[arg-type]
-            callback=callback,  # type: ignore[arg-type]
+            topic=entry.get("topic"),  # type: ignore[arg-type]
+            callback=entry.get("callback"),  # type: ignore[arg-type]
             connection=entry.get("connection"),
             reclaim_delay_ms=entry.get("reclaim_delay_ms"),
             reclaim_count=entry.get("reclaim_count"),
-            concurrency=int(entry.get("concurrency", 1)),
+            concurrency=entry.get("concurrency", 1),
         )
     if not isinstance(config.topic, str) or not config.topic:
-        raise ConfigurationError(
-            f"workers[{index}] has no topic; set 'topic': 'work.do'"
-        )
+        raise ConfigurationError(f"{owner} has no topic; set 'topic': 'work.do'")
     if not callable(config.callback):
         raise ConfigurationError(
-            f"workers[{index}] (topic {config.topic!r}) has no callable 'callback'"
+            f"{owner} (topic {config.topic!r}) has no callable 'callback'"
         )
+    _check_option(owner, "concurrency", config.concurrency)
+    if config.reclaim_delay_ms is not None:
+        _check_option(owner, "reclaim_delay_ms", config.reclaim_delay_ms)
+    if config.reclaim_count is not None:
+        _check_option(owner, "reclaim_count", config.reclaim_count)
     return config
 
 

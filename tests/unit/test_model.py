@@ -589,7 +589,18 @@ def test_model_file_not_found(tmp_path: Path) -> None:
 def test_text_without_app_prefix_is_a_path() -> None:
     problems = problems_of("# comment\napp:\n  id: x\n")
 
-    assert "inline YAML must start with 'app:'" in problems[0].message
+    assert problems[0].message.startswith(
+        "neither an existing file nor YAML text starting with 'app:'"
+    )
+
+
+def test_text_neither_file_nor_yaml() -> None:
+    for source in ("foo: bar", ""):
+        problems = problems_of(source)
+
+        assert len(problems) == 1
+        assert "neither an existing file nor YAML text" in problems[0].message
+        assert "pass the path of a model file" in problems[0].message
 
 
 def test_duplicate_yaml_key() -> None:

@@ -39,6 +39,7 @@ from hotmesh.engine.router import Router
 from hotmesh.engine.state import decode, job_output, metadata_field, read_status
 from hotmesh.engine.steps import StepInput, json_str
 from hotmesh.errors import (
+    ConfigurationError,
     DuplicateJobError,
     HookNotFoundError,
     HotMeshError,
@@ -507,8 +508,14 @@ class Engine:
                 )
             )
             await self._create(job)
-        except (DuplicateJobError, TopicNotFoundError) as exc:
-            code = 404 if isinstance(exc, TopicNotFoundError) else 409
+        except (DuplicateJobError, TopicNotFoundError, ConfigurationError) as exc:
+            # A ConfigurationError is a child id or expire that resolved to an
+            # invalid value, so the parent's await activity fails with it.
+            code = 400
+            if isinstance(exc, TopicNotFoundError):
+                code = 404
+            elif isinstance(exc, DuplicateJobError):
+                code = 409
             reply = Message(
                 "result",
                 metadata={

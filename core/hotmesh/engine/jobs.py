@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -13,6 +14,7 @@ from hotmesh.engine.cache import VERSION_FIELD
 from hotmesh.engine.mapper import map_rules
 from hotmesh.engine.messages import Message, new_guid
 from hotmesh.engine.model import AppModel, Graph
+from hotmesh.engine.model._types import MAX_EXPIRE_SECONDS
 from hotmesh.engine.pipe import UNDEFINED, resolve
 from hotmesh.engine.state import (
     FINISHED_FIELD,
@@ -115,14 +117,30 @@ def _resolve_job_id(request: JobRequest, stats: Mapping[str, Any], context: Any)
 
 
 def resolve_expire(graph: Graph, context: Any, default: int) -> int:
-    """Return a graph's retention in seconds after completion (0 keeps jobs)."""
+    """Return a graph's retention in seconds after completion (0 keeps jobs).
+
+    A value that is not a number gives ``default``, and a negative one 0.
+
+    Raises:
+        ConfigurationError: The value is above :data:`MAX_EXPIRE_SECONDS`.
+            It is raised before the job is written.
+    """
     if graph.expire is None:
         return default
     value = resolve(graph.expire, context)
     try:
-        return max(0, int(float(value)))
+        seconds = float(value)
     except (TypeError, ValueError):
         return default
+    if math.isnan(seconds):
+        return default
+    if seconds > MAX_EXPIRE_SECONDS:
+        raise ConfigurationError(
+            f"expire of graph {graph.subscribes!r} resolved to {value!r}, out of "
+            f"range: a job is kept at most {MAX_EXPIRE_SECONDS} s (10 years), "
+            "so give seconds from 0 to that, 0 to keep the job"
+        )
+    return max(0, int(seconds))
 
 
 def build_job(request: JobRequest) -> NewJob:
@@ -283,11 +301,22 @@ def finish_job(
         guards=[Guard(FINISHED_FIELD, "absent")],
         fields={FINISHED_FIELD: "1"},
         messages=[] if interrupted else parent_messages,
-        expire_seconds=int(expire) if expire else None,
+        expire_seconds=_finished_expire(expire),
         publish=notices,
         drop_signals=signals,
     )
     return Finish(step, parent_messages if interrupted else [])
+
+
+def _finished_expire(expire: Any) -> int | None:
+    """Return the seconds to keep a finished job, None to keep it for good.
+
+    Values above :data:`MAX_EXPIRE_SECONDS`, which an interrupt activity can
+    resolve at runtime, are lowered to it, because the store rejects them.
+    """
+    if not expire:
+        return None
+    return min(int(expire), MAX_EXPIRE_SECONDS)
 
 
 def emit_notices(

@@ -6,7 +6,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hotmesh.engine.model._expressions import MappingChecker, Report
-from hotmesh.engine.model._types import ACTIVITY_TYPES, LEGACY_HOOK_TYPE
+from hotmesh.engine.model._types import (
+    ACTIVITY_TYPES,
+    LEGACY_HOOK_TYPE,
+    MAX_EXPIRE_SECONDS,
+)
 from hotmesh.engine.model._yaml import NodePath
 
 TOPIC_TYPES = frozenset({"worker", "await", "signal"})
@@ -66,6 +70,7 @@ class GraphChecker:
             report(self.path, message)
             return
         self._check_topics(report)
+        self._check_expire(report)
         self._check_activity_map(report)
         if not self.activities:
             return
@@ -119,6 +124,26 @@ class GraphChecker:
         if publishes is not None and not (isinstance(publishes, str) and publishes):
             message = f"'publishes' must be a non-empty string, not {publishes!r}"
             report((*self.path, "publishes"), message)
+
+    def _check_expire(self, report: Report) -> None:
+        """Report a literal ``expire`` outside 0 to :data:`MAX_EXPIRE_SECONDS`.
+
+        An expression is resolved when a job starts, where the engine checks
+        the same range.
+        """
+        if "expire" not in self.graph:
+            return
+        value = self.graph["expire"]
+        if not isinstance(value, bool):
+            seconds = _literal_seconds(value)
+            if seconds is None or 0 <= seconds <= MAX_EXPIRE_SECONDS:
+                return
+        topic = self.graph.get("subscribes")
+        message = (
+            f"graph {topic!r} has expire {value!r}, out of range: give whole "
+            f"seconds from 0 to {MAX_EXPIRE_SECONDS} (10 years), 0 to keep jobs"
+        )
+        report((*self.path, "expire"), message)
 
     def _check_activity_map(self, report: Report) -> None:
         activities = self.graph.get("activities")
@@ -321,3 +346,15 @@ def _check_conditions(conditions: Any, path: NodePath, report: Report) -> None:
     for index, entry in enumerate(match):
         if not isinstance(entry, dict) or not {"expected", "actual"} <= entry.keys():
             report((*path, "match", index), "each match needs 'expected' and 'actual'")
+
+
+def _literal_seconds(value: Any) -> float | None:
+    """Return a literal number of seconds, or None for expressions and non-numbers."""
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str) and not value.startswith("{"):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None

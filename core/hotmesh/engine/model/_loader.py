@@ -83,7 +83,7 @@ def load_document(source: str | os.PathLike[str]) -> LoadedDocument:
     if isinstance(source, str) and source.strip().startswith(INLINE_PREFIX):
         root = resolver.parse_inline(source)
     else:
-        root = resolver.open_root(os.fspath(source))
+        root = resolver.open_root(os.fspath(source), is_text=isinstance(source, str))
     if root is None:
         return _empty_document(resolver.problems)
     chain = (_file_key(root.name), "")
@@ -161,14 +161,24 @@ class _Resolver:
         """Parse inline YAML text, which has no file name."""
         return self._parse("", text)
 
-    def open_root(self, name: str) -> SourceFile | None:
-        """Parse the model file ``name``, reporting a problem if it cannot be read."""
+    def open_root(self, name: str, *, is_text: bool = False) -> SourceFile | None:
+        """Parse the model file ``name``, reporting a problem if it cannot be read.
+
+        ``is_text`` marks a name given as a string, which may be YAML text
+        that lacks the ``app:`` prefix rather than a path.
+        """
         text, reason = _read(name)
         if text is None:
-            inline = "\n" in name or "\0" in name
-            hint = "; inline YAML must start with 'app:'" if inline else ""
             display_name = name.replace("\0", "\\x00")
-            message = f"model file {reason}{hint}"
+            message = f"model file {reason}"
+            if is_text and reason == "not found":
+                message = (
+                    "neither an existing file nor YAML text starting with "
+                    f"{INLINE_PREFIX!r}; pass the path of a model file, or the "
+                    f"model's YAML text starting with {INLINE_PREFIX!r}"
+                )
+            elif "\n" in name or "\0" in name:
+                message += "; inline YAML must start with 'app:'"
             self.problems.append(Problem(message, file=display_name))
             return None
         return self._parse(name, text)

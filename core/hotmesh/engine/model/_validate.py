@@ -14,6 +14,9 @@ from hotmesh.errors import Problem
 APP_ID_PATTERN = re.compile(r"[A-Za-z0-9-]+")
 """App ids must match this pattern in full."""
 
+MAX_APP_ID_LENGTH = 128
+"""Maximum characters of an app id, which prefixes every key of the app."""
+
 RESERVED_APP_IDS = frozenset({"a"})
 """App ids the store uses for its own keys."""
 
@@ -90,6 +93,9 @@ def _check_app_id(app: dict[str, Any], reporter: Reporter) -> None:
     elif not APP_ID_PATTERN.fullmatch(app_id):
         message = "invalid app id {!r}: use only letters, digits and '-'"
         reporter.report(path, message.format(app_id))
+    elif len(app_id) > MAX_APP_ID_LENGTH:
+        message = f"app id of {len(app_id)} characters is invalid: max"
+        reporter.report(path, f"{message} {MAX_APP_ID_LENGTH}")
     elif app_id in RESERVED_APP_IDS:
         reporter.report(path, f"app id {app_id!r} is reserved; choose another id")
 
