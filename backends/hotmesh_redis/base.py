@@ -191,8 +191,8 @@ class RespBase:
             self._owned = [self._blocking]
         if self._owns_supplied:
             self._owned.append(supplied)
-        # Scripts carry every engine step. On a plain connection that this
-        # store opens from its URL, they share one multiplexed socket; a
+        # Scripts carry every engine step, so on a plain connection that this
+        # store opens from its URL they share one multiplexed socket. A
         # subclass that reaches its server another way keeps its clients.
         self._mux = None
         from_url = type(self).new_client is RespBase.new_client

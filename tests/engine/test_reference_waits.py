@@ -223,7 +223,7 @@ async def test_hook_all_resumes_child(mesh: MeshFactory, reference_apps: Path) -
     second = await mesh("hook")
     await first.deploy(_app(reference_apps, "hook", "1"))
     await second.deploy(_app(reference_apps, "hook", "1"))
-    # Two engines activate at once, each waiting for the other's answer, so
+    # Two engines activate at once, each waiting for the other's reply, so
     # the rounds get the default delay rather than the tests' short one.
     results = await asyncio.gather(first.activate("1"), second.activate("1"))
     assert all(results)

@@ -12,15 +12,8 @@ from typing import Any
 from hotmesh.durable import _app
 from hotmesh.durable.durations import is_finite_number
 from hotmesh.durable.retry import RetryPolicy
+from hotmesh.engine.model._types import MAX_EXPIRE_SECONDS
 from hotmesh.errors import ConfigurationError
-
-MAX_EXPIRE_SECONDS = 315_360_000
-"""Maximum ``expire`` of a workflow in seconds: 10 years of 365 days.
-
-The store sets a finished job's expiry on the server, which rejects values
-whose milliseconds overflow a 64-bit integer, and the job then never
-finishes. This documented maximum keeps every accepted value far below
-that."""
 
 
 def check_args(args: object, where: str) -> list[Any]:

@@ -97,7 +97,7 @@ class WorkflowClient:
                 characters long.
             expire: Whole seconds the finished workflow stays readable, from
                 0 (kept without expiry) to
-                :data:`~hotmesh.durable._checks.MAX_EXPIRE_SECONDS` (10 years).
+                :data:`~hotmesh.engine.model._types.MAX_EXPIRE_SECONDS` (10 years).
             search: Search fields to set as the workflow starts.
             retry_policy: How failed runs of the workflow function are
                 retried; None uses ``RetryPolicy()``.

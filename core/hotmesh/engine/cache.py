@@ -85,21 +85,38 @@ def versioned(step: Step, cached: Mapping[str, str] | None) -> Step:
     return dataclasses.replace(step, guards=guards, increments=increments)
 
 
+def _written(
+    fields: Mapping[str, str],
+    step: Step,
+    counters: tuple[int, ...],
+    status: int,
+) -> dict[str, str]:
+    """Return ``fields`` with the step's writes, counter values and status."""
+    written = dict(fields)
+    written.update(step.fields)
+    for name in step.delete_fields:
+        written.pop(name, None)
+    for (name, _), value in zip(step.increments, counters, strict=True):
+        written[name] = str(value)
+    written[STATUS_FIELD] = str(status)
+    return written
+
+
 def predicted(fields: Mapping[str, str], step: Step) -> dict[str, str]:
     """Return the job's fields as ``step`` will leave them, if it applies.
 
     Exact when the step carries the version guard of ``fields``: the store
     then applies it to these very fields or not at all.
     """
-    written = dict(fields)
-    written.update(step.fields)
+    pending = dict(fields)
+    pending.update(step.fields)
     for name in step.delete_fields:
-        written.pop(name, None)
-    for name, amount in step.increments:
-        written[name] = str(int(written.get(name) or 0) + amount)
-    status = (read_status(written) or 0) + step.status_delta
-    written[STATUS_FIELD] = str(status)
-    return written
+        pending.pop(name, None)
+    counters = tuple(
+        int(pending.get(name) or 0) + amount for name, amount in step.increments
+    )
+    status = (read_status(pending) or 0) + step.status_delta
+    return _written(fields, step, counters, status)
 
 
 def after_commit(
@@ -111,13 +128,7 @@ def after_commit(
     of ``fields`` and this one: the version must have moved by exactly one.
     """
     before = fields.get(VERSION_FIELD)
-    written = dict(fields)
-    written.update(step.fields)
-    for name in step.delete_fields:
-        written.pop(name, None)
-    for (name, _), value in zip(step.increments, result.counters, strict=True):
-        written[name] = str(value)
-    written[STATUS_FIELD] = str(result.status)
+    written = _written(fields, step, result.counters, result.status)
     if before is None or written.get(VERSION_FIELD) != str(int(before) + 1):
         return None
     return written

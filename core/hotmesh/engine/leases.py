@@ -207,8 +207,8 @@ class LeaseKeeper:
     def _until_next_due(self) -> float | None:
         """Return the seconds until the next extension; None when none is held.
 
-        Records the time the loop wakes, so that :meth:`hold` knows whether
-        to wake it sooner.
+        Records the time the loop wakes, so that :meth:`hold` can tell
+        whether to wake it sooner.
         """
         with self._lock:
             next_due = min(self._due.values(), default=None)

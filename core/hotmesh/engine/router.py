@@ -34,9 +34,9 @@ class RouterSettings:
     batch: int = 10
     concurrency: int = 10
     max_backoff_ms: int = 60_000
-    """Longest wait before the loop retries after a failed pass."""
+    """Maximum wait before the loop retries after a failed pass."""
     reconnect_ms: int = 1000
-    """Longest wait before the loop retries after a lost connection, so it
+    """Maximum wait before the loop retries after a lost connection, so it
     resumes within this time once the server is back."""
 
 
@@ -112,8 +112,9 @@ class Router:
     def process_claimed(self, items: Sequence[StreamMessage]) -> None:
         """Process messages that a write took for this router's consumer.
 
-        They take no slot of the read loop, which holds its free slots
-        while it waits on the stream, and :meth:`claim` bounds their number.
+        They take no slot of the read loop, because that loop keeps its
+        free slots while it waits on the stream. :meth:`claim` bounds their
+        number instead.
         """
         for item in items:
             self._claimed += 1

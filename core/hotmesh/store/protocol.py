@@ -240,7 +240,7 @@ class StepResult:
     ``applied`` is false when a guard failed; ``failed_guard`` is then its
     index in the step's guards. ``status`` is the job status after the step
     (before it, when not applied), ``counters`` the values of the step's
-    increments, in order. ``claimed`` holds the messages taken for the
+    increments, in order. ``claimed`` contains the messages taken for the
     write's :class:`Claim`, leased to its consumer.
     """
 

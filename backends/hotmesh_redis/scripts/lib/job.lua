@@ -19,7 +19,7 @@ local function read_status(job_key)
   return tonumber(value)
 end
 
--- The most name/value pairs sent in one HSET, well below the Lua stack
+-- Maximum name/value pairs sent in one HSET, well below the Lua stack
 -- limit that spreading a table into arguments runs into.
 local HSET_BATCH = 200
 
