@@ -205,6 +205,9 @@ class Multiplexer:
         try:
             await asyncio.wait_for(self._open(loop), self._endpoint.connect_timeout)
         except BaseException as exc:
+            # A connection opened before the failure (a timeout or a
+            # rejected AUTH) is dropped, so no socket is left open.
+            self._lost(None)
             error = exc
             if isinstance(exc, TimeoutError | OSError):
                 error = self._errors.connection(f"cannot connect: {exc}")
@@ -232,6 +235,10 @@ class Multiplexer:
         # which are not subclasses of asyncio.Transport but have its methods,
         # so no isinstance check applies here.
         self._transport = transport
+        if self._closed:
+            # close() ran while the connection was being opened.
+            self._lost(None)
+            raise self._errors.connection("the connection is closed")
         setup: list[tuple[Any, ...]] = []
         if endpoint.password:
             if endpoint.username:
