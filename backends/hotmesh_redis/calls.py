@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterable, Sequence
 
 from hotmesh.errors import PayloadTooLargeError, SerializationError
 from hotmesh.store.protocol import (
-    ENGINE_TOPIC,
     INTERRUPTED_BELOW,
     Claim,
     Dependent,
@@ -21,6 +20,7 @@ from hotmesh.store.protocol import (
     StatsUpdate,
     Step,
     Timer,
+    describe_topic,
 )
 from hotmesh_redis.keys import ORIGIN_FIELD, AppKeys
 from hotmesh_redis.scripting import ScriptArg
@@ -34,11 +34,6 @@ _ACTIVITY_PARTS = {
     "as": "collation counter",
 }
 """Words for the last segment of an activity's job field."""
-
-
-def describe_topic(topic: str) -> str:
-    """Name a stream in messages: the engine stream or a worker topic."""
-    return "the engine stream" if topic == ENGINE_TOPIC else f"topic {topic!r}"
 
 
 def describe_job_field(name: str) -> str:

@@ -13,6 +13,7 @@ from hotmesh.store.protocol import (
     Outgoing,
     ReclaimResult,
     StreamMessage,
+    describe_topic,
 )
 from hotmesh_redis import calls
 from hotmesh_redis.base import RespBase, translated
@@ -43,7 +44,7 @@ class StreamVerbs(RespBase):
 
     @translated
     async def add_message(self, app: AppKey, message: Outgoing) -> str:
-        what = f"message for {calls.describe_topic(message.topic)}"
+        what = f"message for {describe_topic(message.topic)}"
         payload = self.encode(message.payload, what)
         key = self.keys(app).stream(message.topic)
         message_id = await self.client.xadd(key, {MESSAGE_FIELD: payload})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import math
@@ -47,6 +48,7 @@ from hotmesh.errors import (
 from hotmesh.registry import open_store
 from hotmesh.store.protocol import (
     ENGINE_TOPIC,
+    TIMER_TOPIC,
     AppKey,
     Outgoing,
     Store,
@@ -357,7 +359,21 @@ class HotMesh:
         router.settings.reconnect_ms = max(
             MIN_RECONNECT_MS, min(self.timer_poll_ms, router.settings.reconnect_ms)
         )
-        self._add_member(router, "engine", throttles.get(GLOBAL_SCOPE, 0))
+        # Timers deliver to a stream of their own, so a wake is applied
+        # without waiting behind the engine stream's backlog.
+        timer_router = Router(
+            self.store,
+            self.app,
+            TIMER_TOPIC,
+            ENGINE_GROUP,
+            self.instance_id,
+            self.engine.process,
+            on_dead=self.engine.handle_dead_letter,
+            settings=dataclasses.replace(router.settings),
+        )
+        self._add_member(
+            router, "engine", throttles.get(GLOBAL_SCOPE, 0), lanes=(timer_router,)
+        )
         self.engine.router = router
         self.scout_lease_ms = int(config.get("scout_lease_ms", self.scout_lease_ms))
         self._scout = asyncio.create_task(self._run_scout(), name="hotmesh-scout")
@@ -367,11 +383,14 @@ class HotMesh:
 
         One engine of the app has the role at a time, and when it dies, the
         lease lapses after ``scout_lease_ms`` and another engine takes over.
-        A timer fires at most ``timer_poll_ms`` late while a scout runs.
+        The scout wakes when the earliest timer is due, and at least every
+        ``timer_poll_ms`` for timers scheduled since it looked, so a timer
+        fires at most ``timer_poll_ms`` late while a scout runs.
         """
         store = self._require_store()
         batch = 100
         while True:
+            wait_ms = self.timer_poll_ms
             try:
                 if await store.acquire_role(
                     self.app, "scout", self.instance_id, self.scout_lease_ms
@@ -379,16 +398,28 @@ class HotMesh:
                     now_ms = int(time.time() * 1000)
                     if await store.fire_due_timers(self.app, now_ms, batch) >= batch:
                         continue
+                    due_ms = await store.next_timer_due(self.app)
+                    if due_ms is not None:
+                        wait_ms = min(wait_ms, due_ms - int(time.time() * 1000))
             except HotMeshError as exc:
                 logger.warning("scout of app %r failed: %s", self.app_id, exc)
-            await asyncio.sleep(self.timer_poll_ms / 1000)
+            await asyncio.sleep(max(wait_ms, 1) / 1000)
 
-    def _add_member(self, router: Router, role: str, throttle: int) -> None:
+    def _add_member(
+        self,
+        router: Router,
+        role: str,
+        throttle: int,
+        *,
+        lanes: tuple[Router, ...] = (),
+    ) -> None:
         assert self.quorum is not None
-        router.set_throttle(throttle)
-        self.quorum.members.append(Member(router, role))
-        self.routers.append(router)
-        router.start()
+        member = Member(router, role, lanes)
+        member.set_throttle(throttle)
+        self.quorum.members.append(member)
+        for started in (router, *lanes):
+            self.routers.append(started)
+            started.start()
 
     async def _start_worker(
         self, config: WorkerConfig, throttles: Mapping[str, int]
@@ -551,6 +582,7 @@ class HotMesh:
         stamp = _stamp()
         await store.save_app_version(self.app, model.version, document, stamp)
         await store.ensure_group(self.app, ENGINE_TOPIC, ENGINE_GROUP)
+        await store.ensure_group(self.app, TIMER_TOPIC, ENGINE_GROUP)
         for topic in _literal_worker_topics(model):
             await store.ensure_group(self.app, topic, WORKER_GROUP)
         self._models[model.version] = model
@@ -919,6 +951,11 @@ def _worker_config(entry: Mapping[str, Any] | WorkerConfig, index: int) -> Worke
         )
     if not isinstance(config.topic, str) or not config.topic:
         raise ConfigurationError(f"{owner} has no topic; set 'topic': 'work.do'")
+    if config.topic == TIMER_TOPIC:
+        raise ConfigurationError(
+            f"{owner} has topic {TIMER_TOPIC!r}, which the engine reserves "
+            "for its timers; give the worker another topic"
+        )
     if not callable(config.callback):
         raise ConfigurationError(
             f"{owner} (topic {config.topic!r}) has no callable 'callback'"

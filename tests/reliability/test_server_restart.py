@@ -3,7 +3,8 @@
 The server writes every change to its append-only file before it replies,
 and is killed with SIGKILL while workflows sleep and workers wait in
 blocking reads. It restarts on the same port a moment later. The workers
-reconnect by themselves and each workflow wakes once, never early.
+reconnect by themselves and each workflow wakes once, never early, and
+late by no more than the timer poll interval and the time of one step.
 """
 
 from __future__ import annotations
@@ -42,10 +43,6 @@ pytestmark = [
 WORKFLOWS = 1000
 """Workflows asleep when the server is killed."""
 
-TIMED_WORKFLOWS = 20
-"""Workflows of the lateness test: few enough that the engine is idle when
-each wakes, so lateness measures the reconnection alone."""
-
 
 def start_budget(workflows: int) -> float:
     """Return the seconds allowed to start the workflows, whose sleeps end 1
@@ -60,7 +57,8 @@ DOWNTIME_SECONDS = 1.5
 
 STEP_ALLOWANCE_MS = 200
 """Time the engine may take to apply a wake once the scout fires its timer:
-a stream read and one step, on a loaded machine."""
+a read of the timer stream and one step, while the same process runs the
+steps of the workflows that woke before."""
 
 
 @dataclass
@@ -124,10 +122,11 @@ async def restart_while_sleeping(
         timers = await wait_for(
             all_asleep, timeout=budget, condition="every sleep started"
         )
-        # Down from half the downtime before the first sleep ends.
-        await asyncio.sleep(
-            max(0.0, asleep_by + 1 - DOWNTIME_SECONDS / 2 - time.time())
-        )
+        # Down from half the downtime before the first sleep ends. A sleep
+        # is due its duration after the workflow reached it, which can be
+        # later than its start under load, so the stored due times count.
+        first_due = min(timers.values()) / 1000
+        await asyncio.sleep(max(0.0, first_due - DOWNTIME_SECONDS / 2 - time.time()))
         assert server.process is not None
         server.process.kill()
         server.process.wait()
@@ -159,7 +158,7 @@ async def restart_while_sleeping(
     )
 
 
-async def test_restart_wakes_each_once(
+async def test_restart_wakes_each_once_on_time(
     persistent_server: tuple[str, LocalServer], namespace: str, journal: Path
 ) -> None:
     url, server = persistent_server
@@ -173,24 +172,14 @@ async def test_restart_wakes_each_once(
     assert outcome.woke_ms.keys() == outcome.due_ms.keys()
     for job_id, woke in outcome.woke_ms.items():
         assert woke >= outcome.due_ms[job_id], f"{job_id} woke early"
-
-
-async def test_restart_lateness_within_poll(
-    persistent_server: tuple[str, LocalServer], namespace: str, journal: Path
-) -> None:
-    url, server = persistent_server
-
-    outcome = await restart_while_sleeping(
-        url, server, namespace, journal, TIMED_WORKFLOWS
-    )
-
+    overdue = [due for due in outcome.due_ms.values() if due < outcome.back_ms]
+    assert overdue, "no sleep ended while the server was down"
     lateness = {
         job_id: woke - max(outcome.due_ms[job_id], outcome.back_ms)
         for job_id, woke in outcome.woke_ms.items()
     }
-    latest = max(lateness.values())
     by_due = sorted(outcome.due_ms, key=outcome.due_ms.__getitem__)
-    assert latest <= TIMER_POLL_MS + STEP_ALLOWANCE_MS, (
-        f"a sleep ended {latest} ms late (lateness in ms, by due time: "
-        f"{[lateness[job_id] for job_id in by_due]})"
+    assert max(lateness.values()) <= TIMER_POLL_MS + STEP_ALLOWANCE_MS, (
+        "a sleep ended too late (lateness in ms of every 50th workflow, by due "
+        f"time: {[lateness[job_id] for job_id in by_due[::50]]})"
     )

@@ -21,7 +21,7 @@ import pytest
 from hotmesh.durable import DurableError
 from hotmesh.durable._app import activity_topic
 from hotmesh.hotmesh import ENGINE_GROUP, WORKER_GROUP
-from hotmesh.store.protocol import AppKey
+from hotmesh.store.protocol import ENGINE_TOPIC, TIMER_TOPIC, AppKey
 from tests.reliability import _journal
 from tests.reliability._support import (
     RECLAIM_DELAY_MS,
@@ -350,7 +350,7 @@ async def test_crash_during_shutdown_leaves_nothing_owned(
     topics = await probe.topics()
     assert activity_topic(TASK_QUEUE, "one_step") in topics
     for topic in topics:
-        group = ENGINE_GROUP if topic == "" else WORKER_GROUP
+        group = ENGINE_GROUP if topic in (ENGINE_TOPIC, TIMER_TOPIC) else WORKER_GROUP
         owned = [
             entry
             for entry in await probe.pending(topic, group)

@@ -9,12 +9,11 @@ from typing import Any
 
 import pytest
 
-from hotmesh.engine.router import describe_stream
 from hotmesh.errors import PayloadTooLargeError, UnknownBackendError
 from hotmesh.registry import backend_for_scheme, open_store
-from hotmesh.store.protocol import AppKey, NewJob, Outgoing
+from hotmesh.store.protocol import AppKey, NewJob, Outgoing, describe_topic
 from hotmesh_redis import pubsub
-from hotmesh_redis.calls import describe_job_field, describe_topic
+from hotmesh_redis.calls import describe_job_field
 
 
 @pytest.mark.parametrize(
@@ -39,10 +38,10 @@ def test_job_field_described(field: str, expected: str) -> None:
     assert describe_job_field(field) == expected
 
 
-@pytest.mark.parametrize("describe", [describe_topic, describe_stream])
-def test_engine_stream_named(describe: Any) -> None:
-    assert describe("") == "the engine stream"
-    assert describe("work.do") == "topic 'work.do'"
+def test_streams_named() -> None:
+    assert describe_topic("") == "the engine stream"
+    assert describe_topic("$timers") == "the timer stream"
+    assert describe_topic("work.do") == "topic 'work.do'"
 
 
 async def test_payload_error_describes_field() -> None:

@@ -208,10 +208,10 @@ class WorkflowHandle:
         subscription: Subscription = await store.subscribe(mesh.app, channel, notify)
         try:
             while True:
-                job = await self._job()
-                status = int(job.get("metadata", {}).get("js", 1))
-                if status <= 0:
-                    return job
+                # The status field alone tells whether the workflow is done;
+                # the whole job is read once, when it is.
+                if await self.status() <= 0:
+                    return await self._job()
                 notice.clear()
                 try:
                     await asyncio.wait_for(notice.wait(), POLL_SECONDS)

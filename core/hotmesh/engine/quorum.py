@@ -41,7 +41,14 @@ class Member:
 
     router: Router
     role: str
+    lanes: tuple[Router, ...] = ()
+    """More routers of the same member, which take its throttle (an engine
+    reads its timer stream with one)."""
     started: float = field(default_factory=time.time)
+
+    def set_throttle(self, delay_ms: int) -> None:
+        for router in (self.router, *self.lanes):
+            router.set_throttle(delay_ms)
 
     def profile(self, guid: str, app: AppKey) -> dict[str, Any]:
         router = self.router
@@ -181,7 +188,7 @@ class Quorum:
             logger.warning("ignoring throttle message: %s", exc)
             return
         for member in self._targets(message):
-            member.router.set_throttle(delay)
+            member.set_throttle(delay)
 
     async def _on_rollcall(self, message: dict[str, Any]) -> None:
         members = self._targets(message)

@@ -10,14 +10,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from hotmesh.errors import ConnectionFailedError
-from hotmesh.store.protocol import ENGINE_TOPIC, AppKey, Claim, Store, StreamMessage
+from hotmesh.store.protocol import AppKey, Claim, Store, StreamMessage, describe_topic
 
 logger = logging.getLogger(__name__)
-
-
-def describe_stream(topic: str) -> str:
-    """Name a stream in log messages: the engine stream or a worker topic."""
-    return "the engine stream" if topic == ENGINE_TOPIC else f"topic {topic!r}"
 
 
 PAUSED = -1
@@ -159,7 +154,7 @@ class Router:
                     delay = min(delay, self.settings.reconnect_ms / 1000)
                 logger.warning(
                     "consumer of %s failed (%s); retrying in %.1fs",
-                    describe_stream(self.topic),
+                    describe_topic(self.topic),
                     exc,
                     delay,
                 )
@@ -214,7 +209,7 @@ class Router:
             logger.exception(
                 "unhandled error processing message %s on %s",
                 item.lease.message_id,
-                describe_stream(self.topic),
+                describe_topic(self.topic),
             )
         finally:
             done()
@@ -243,7 +238,7 @@ class Router:
             logger.error(
                 "message %s on %s exceeded %d deliveries; dead-lettered",
                 item.lease.message_id,
-                describe_stream(self.topic),
+                describe_topic(self.topic),
                 self.settings.reclaim_count,
             )
             await self.on_dead(item)
@@ -251,6 +246,6 @@ class Router:
             logger.info(
                 "reclaimed message %s on %s",
                 item.lease.message_id,
-                describe_stream(self.topic),
+                describe_topic(self.topic),
             )
             self._start(item, self._slots.release)

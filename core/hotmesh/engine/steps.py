@@ -35,6 +35,7 @@ from hotmesh.errors import PipeError
 from hotmesh.store.protocol import (
     ENGINE_TOPIC,
     STATUS_FIELD,
+    TIMER_TOPIC,
     Guard,
     Lease,
     Outgoing,
@@ -181,6 +182,11 @@ def _leg1_worker(step: StepInput) -> Step:
         raise PipeError(
             f"activity {activity.id!r} resolved no topic from {activity.topic!r}"
         )
+    if topic == TIMER_TOPIC:
+        raise PipeError(
+            f"activity {activity.id!r} resolved topic {topic!r} from "
+            f"{activity.topic!r}; the engine reserves that topic for its timers"
+        )
     metadata = {
         "guid": new_guid(),
         "jid": jid,
@@ -276,7 +282,7 @@ def _leg1_hook(step: StepInput) -> Step:
         due = step.now_ms + int(sleep * 1000)
         wake = Message("timehook", metadata=address, data={"timestamp": due})
         timer_id = f"sleep:{jid}:{activity.id}{dad}"
-        timers.append(Timer(timer_id, due, Outgoing(ENGINE_TOPIC, wake.to_json())))
+        timers.append(Timer(timer_id, due, Outgoing(TIMER_TOPIC, wake.to_json())))
     else:
         key = signal_key(step.model, activity, context)
         signals[key] = encode({"aid": activity.id, "dad": dad, "gid": gid, "jid": jid})

@@ -11,7 +11,7 @@ from typing import Any
 
 from hotmesh.engine.leases import LeaseKeeper
 from hotmesh.engine.messages import MalformedMessageError, Message, Status, new_guid
-from hotmesh.engine.router import Router, describe_stream
+from hotmesh.engine.router import Router
 from hotmesh.errors import LeaseLostError, PayloadTooLargeError, SerializationError
 from hotmesh.store.protocol import (
     ENGINE_TOPIC,
@@ -20,6 +20,7 @@ from hotmesh.store.protocol import (
     Outgoing,
     Store,
     StreamMessage,
+    describe_topic,
 )
 
 logger = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ class WorkerHandler:
             request = Message.from_json(item.payload)
         except MalformedMessageError as exc:
             logger.error(
-                "dropping malformed message on %s: %s", describe_stream(self.topic), exc
+                "dropping malformed message on %s: %s", describe_topic(self.topic), exc
             )
             await self._ack(item.lease, [])
             return
@@ -232,7 +233,7 @@ class WorkerHandler:
             logger.info(
                 "dropping late result for message %s on %s: lease lost",
                 lease.message_id,
-                describe_stream(self.topic),
+                describe_topic(self.topic),
             )
         except PayloadTooLargeError as exc:
             if request is None:

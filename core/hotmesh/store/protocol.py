@@ -31,6 +31,24 @@ STATUS_FIELD = ":"
 ENGINE_TOPIC = ""
 """Topic of the engine stream."""
 
+TIMER_TOPIC = "$timers"
+"""Topic of the stream where the engine's timers deliver their messages.
+
+Every engine reads it beside the engine stream, so a timer that fires while
+the engine stream holds a backlog is applied without waiting behind it.
+Workers may not use this topic.
+"""
+
+
+def describe_topic(topic: str) -> str:
+    """Name a topic's stream in messages and logs."""
+    if topic == ENGINE_TOPIC:
+        return "the engine stream"
+    if topic == TIMER_TOPIC:
+        return "the timer stream"
+    return f"topic {topic!r}"
+
+
 INTERRUPTED_BELOW = -100_000_000
 """A job status below this value means the job was interrupted."""
 

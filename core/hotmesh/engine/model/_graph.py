@@ -12,6 +12,7 @@ from hotmesh.engine.model._types import (
     MAX_EXPIRE_SECONDS,
 )
 from hotmesh.engine.model._yaml import NodePath
+from hotmesh.store.protocol import TIMER_TOPIC
 
 TOPIC_TYPES = frozenset({"worker", "await", "signal"})
 """Activity types that cannot run without a ``topic``."""
@@ -286,6 +287,9 @@ def _check_fields(
     topic = definition.get("topic")
     if topic is not None and not (isinstance(topic, str) and topic):
         report((*path, "topic"), f"'topic' must be a non-empty string, not {topic!r}")
+    elif topic == TIMER_TOPIC and kind == "worker":
+        message = f"topic {topic!r} is reserved for the engine's timers; rename it"
+        report((*path, "topic"), message)
     elif topic is None and kind in TOPIC_TYPES:
         report((*path, "topic"), f"missing 'topic': every {kind} activity needs one")
     if kind == "cycle" and not isinstance(definition.get("ancestor"), str):
