@@ -398,8 +398,10 @@ class HotMesh:
                     now_ms = int(time.time() * 1000)
                     if await store.fire_due_timers(self.app, now_ms, batch) >= batch:
                         continue
+                    # A timer that was due at now_ms and is still there could
+                    # not fire yet, and waits for the next poll.
                     due_ms = await store.next_timer_due(self.app)
-                    if due_ms is not None:
+                    if due_ms is not None and due_ms > now_ms:
                         wait_ms = min(wait_ms, due_ms - int(time.time() * 1000))
             except HotMeshError as exc:
                 logger.warning("scout of app %r failed: %s", self.app_id, exc)
@@ -650,16 +652,21 @@ class HotMesh:
         context: Mapping[str, Any] | None = None,
         extended: Mapping[str, Any] | None = None,
     ) -> str:
-        """Start a job on a topic and return its id without waiting for it."""
+        """Start a job on a topic and return its id without waiting for it.
+
+        ``extended`` may set ``search`` (search fields by name), ``marker``
+        (marker fields, each named with a leading ``-``) and ``pending``
+        (whole seconds the job waits, status -1, before it expires unless
+        resumed; 0 waits without expiry).
+        """
         engine = self._require_engine()
-        options = dict(extended or {})
-        pending = options.get("pending")
+        options = _check_extended(extended)
         return await engine.start_job(
             topic,
             _check_data(data),
             search=options.get("search"),
             markers=options.get("marker"),
-            pending_seconds=int(pending) if pending is not None else None,
+            pending_seconds=options.get("pending"),
         )
 
     async def pubsub(
@@ -966,6 +973,55 @@ def _worker_config(entry: Mapping[str, Any] | WorkerConfig, index: int) -> Worke
     if config.reclaim_count is not None:
         _check_option(owner, "reclaim_count", config.reclaim_count)
     return config
+
+
+EXTENDED_OPTIONS = ("search", "marker", "pending")
+"""Keys accepted in the ``extended`` mapping of :meth:`HotMesh.pub`."""
+
+
+def _check_extended(extended: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Return the options of a new job, or raise if one is unknown or invalid."""
+    if extended is None:
+        return {}
+    if not isinstance(extended, Mapping):
+        raise ConfigurationError(
+            f"extended must be a mapping or None, got {type(extended).__name__}"
+        )
+    unknown = sorted(str(key) for key in set(extended) - set(EXTENDED_OPTIONS))
+    if unknown:
+        raise ConfigurationError(
+            f"unknown options {', '.join(unknown)} in extended; "
+            f"known options: {', '.join(EXTENDED_OPTIONS)}"
+        )
+    for key in ("search", "marker"):
+        fields = extended.get(key)
+        if fields is None:
+            continue
+        if not isinstance(fields, Mapping) or not all(
+            isinstance(name, str) and name for name in fields
+        ):
+            raise ConfigurationError(
+                f"extended[{key!r}] must map non-empty field names to values, "
+                f"got {fields!r}"
+            )
+    markers = extended.get("marker") or {}
+    unmarked = sorted(name for name in markers if not name.startswith("-"))
+    if unmarked:
+        raise ConfigurationError(
+            f"marker names must start with '-', got {', '.join(unmarked)}; "
+            "name them '-done' and the like"
+        )
+    pending = extended.get("pending")
+    if pending is not None and (
+        isinstance(pending, bool)
+        or not isinstance(pending, int)
+        or not 0 <= pending <= MAX_EXPIRE_SECONDS
+    ):
+        raise ConfigurationError(
+            f"extended['pending']={pending!r} is invalid: give whole seconds "
+            f"from 0 to {MAX_EXPIRE_SECONDS} (10 years), 0 to wait without expiry"
+        )
+    return dict(extended)
 
 
 def _check_data(data: Mapping[str, Any] | None) -> dict[str, Any]:

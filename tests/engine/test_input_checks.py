@@ -212,6 +212,39 @@ async def test_interrupt_expire_checked(mesh: MeshFactory) -> None:
         await hotmesh.interrupt("keep.test", "job-1", expire=10**20)
 
 
+@pytest.mark.parametrize(
+    ("extended", "message"),
+    [
+        ("pending", "extended must be a mapping"),
+        ({"pendng": 2}, "unknown options pendng in extended"),
+        ({"pending": "2"}, r"extended\['pending'\]='2' is invalid"),
+        ({"pending": -1}, r"extended\['pending'\]=-1 is invalid"),
+        ({"pending": MAX_EXPIRE_SECONDS + 1}, "from 0 to"),
+        ({"search": ["a"]}, r"extended\['search'\] must map"),
+        ({"search": {"": "x"}}, r"extended\['search'\] must map"),
+        ({"marker": {"done": 1}}, "marker names must start with '-', got done"),
+    ],
+)
+async def test_pub_extended_checked(
+    mesh: MeshFactory, extended: Any, message: str
+) -> None:
+    hotmesh = await mesh("keep")
+    await hotmesh.deploy(EXPIRING)
+    await hotmesh.activate("1")
+    with pytest.raises(ConfigurationError, match=message):
+        await hotmesh.pub("keep.test", {}, None, extended)
+
+
+async def test_pub_pending_zero_accepted(mesh: MeshFactory) -> None:
+    hotmesh = await mesh("keep")
+    await hotmesh.deploy(EXPIRING)
+    await hotmesh.activate("1")
+
+    job_id = await hotmesh.pub("keep.test", {}, None, {"pending": 0})
+
+    assert await hotmesh.get_status(job_id) == -1
+
+
 @pytest.mark.parametrize("timeout", [float("nan"), float("inf"), -1])
 async def test_pubsub_timeout_checked(mesh: MeshFactory, timeout: float) -> None:
     hotmesh = await mesh("keep")
