@@ -26,7 +26,10 @@ CONFIRM_TIMEOUT = 10.0
 """Seconds to wait for the server to confirm a subscription."""
 
 _POLL_SECONDS = 1.0
-_MAX_RETRY_SECONDS = 5
+_FIRST_RETRY_SECONDS = 0.1
+_MAX_RETRY_SECONDS = 1.0
+"""Longest wait between reconnection attempts, each a single connection, so
+subscribers hear again within a second of the server's return."""
 _CONFIRMATIONS = {b"subscribe": "channel", b"psubscribe": "pattern"}
 
 
@@ -132,7 +135,9 @@ class PubSubHub:
                 if self._stopping:
                     return
                 failures += 1
-                delay = min(failures, _MAX_RETRY_SECONDS)
+                delay = min(
+                    _FIRST_RETRY_SECONDS * 2 ** (failures - 1), _MAX_RETRY_SECONDS
+                )
                 if failures == 1:
                     outage_started = time.monotonic()
                     logger.warning(
@@ -141,7 +146,7 @@ class PubSubHub:
                         exc,
                     )
                 logger.debug(
-                    "pub/sub read attempt %d failed; next in %ds",
+                    "pub/sub read attempt %d failed; next in %.1fs",
                     failures,
                     delay,
                     exc_info=True,

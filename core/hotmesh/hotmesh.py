@@ -993,6 +993,7 @@ def _check_extended(extended: Mapping[str, Any] | None) -> dict[str, Any]:
             f"unknown options {', '.join(unknown)} in extended; "
             f"known options: {', '.join(EXTENDED_OPTIONS)}"
         )
+
     for key in ("search", "marker"):
         fields = extended.get(key)
         if fields is None:
@@ -1004,6 +1005,7 @@ def _check_extended(extended: Mapping[str, Any] | None) -> dict[str, Any]:
                 f"extended[{key!r}] must map non-empty field names to values, "
                 f"got {fields!r}"
             )
+
     markers = extended.get("marker") or {}
     unmarked = sorted(name for name in markers if not name.startswith("-"))
     if unmarked:
@@ -1011,6 +1013,7 @@ def _check_extended(extended: Mapping[str, Any] | None) -> dict[str, Any]:
             f"marker names must start with '-', got {', '.join(unmarked)}; "
             "name them '-done' and the like"
         )
+
     pending = extended.get("pending")
     if pending is not None and (
         isinstance(pending, bool)

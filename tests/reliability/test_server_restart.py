@@ -4,7 +4,7 @@ The server writes every change to its append-only file before it replies,
 and is killed with SIGKILL while workflows sleep and workers wait in
 blocking reads. It restarts on the same port a moment later. The workers
 reconnect by themselves and each workflow wakes once, never early, and
-typically late by less than the timer poll interval.
+typically late by about the timer poll interval or less.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -56,10 +57,14 @@ STARTS_IN_FLIGHT = 50
 DOWNTIME_SECONDS = 1.5
 """How long the server stays down before it restarts."""
 
+STEP_ALLOWANCE_MS = 50
+"""Time the median wake may take beyond the timer poll interval: one step,
+whose write the server syncs to disk before it replies."""
+
 MAX_LATENESS_MS = 1000
-"""Most a sleep may end late. A typical wake is late by less than the timer
-poll interval, but a full garbage collection of this process (60 to 90 ms
-here) or a slow write of the server delays the wakes queued behind it."""
+"""Most a sleep may end late. A full garbage collection of this process (60
+to 90 ms here) or a slow disk sync of the server delays the wakes queued
+behind it."""
 
 
 @dataclass
@@ -93,6 +98,7 @@ async def restart_while_sleeping(
     """
     durable = Durable(url, namespace)
     probe = StreamProbe(url, durable.app())
+    waits: asyncio.Future[list[Any]] | None = None
     try:
         client = durable.client()
         mesh = await client.mesh()
@@ -123,6 +129,8 @@ async def restart_while_sleeping(
         timers = await wait_for(
             all_asleep, timeout=budget, condition="every sleep started"
         )
+        # The clients wait for the results through the restart.
+        waits = asyncio.gather(*(handle.result(timeout=120) for handle in handles))
         # Down from half the downtime before the first sleep ends. A sleep
         # is due its duration after the workflow reached it, which can be
         # later than its start under load, so the stored due times count.
@@ -135,14 +143,14 @@ async def restart_while_sleeping(
         await asyncio.to_thread(server.start)
         back_ms = int(time.time() * 1000)
 
-        results = await asyncio.gather(
-            *(handle.result(timeout=120) for handle in handles)
-        )
+        results = await waits
         woke = {
             handle.workflow_id: wake_ms(await mesh.get_raw(handle.workflow_id))
             for handle in handles
         }
     finally:
+        if waits is not None and not waits.done():
+            waits.cancel()
         await probe.close()
         await durable.close()
         # Collected here, so the warning filter of this module applies.
@@ -181,8 +189,9 @@ async def test_restart_wakes_each_once_on_time(
     }
     by_due = sorted(outcome.due_ms, key=outcome.due_ms.__getitem__)
     sampled = [lateness[job_id] for job_id in by_due[::50]]
-    assert statistics.median(lateness.values()) <= TIMER_POLL_MS, (
-        f"median lateness above the timer poll interval (lateness in ms of "
+    median = statistics.median(lateness.values())
+    assert median <= TIMER_POLL_MS + STEP_ALLOWANCE_MS, (
+        f"median lateness {median} ms is too high (lateness in ms of "
         f"every 50th workflow, by due time: {sampled})"
     )
     assert max(lateness.values()) <= MAX_LATENESS_MS, (

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import random
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -15,14 +17,17 @@ from hotmesh.durable.errors import (
     WorkflowNotRunningError,
     error_from_dict,
 )
-from hotmesh.errors import JobNotFoundError, JobTimeoutError
+from hotmesh.errors import ConnectionFailedError, JobNotFoundError, JobTimeoutError
 from hotmesh.store.protocol import INTERRUPTED_BELOW, Subscription
 
 if TYPE_CHECKING:
     from hotmesh.durable.client import Client
 
 POLL_SECONDS = 1.0
-"""How often ``result()`` re-reads the status, in case a notice was missed."""
+"""Mean interval at which ``result()`` re-reads the status, in case a notice
+was missed."""
+
+logger = logging.getLogger(__name__)
 
 
 class WorkflowHandle:
@@ -167,6 +172,9 @@ class WorkflowHandle:
     ) -> Any:
         """Wait for the workflow to finish and return its result.
 
+        The wait goes on while the server is unreachable, and reads the
+        status again once it is back.
+
         Args:
             timeout: Seconds to wait; None waits as long as it runs.
             throw_on_error: When False, return the error instead of raising.
@@ -208,13 +216,21 @@ class WorkflowHandle:
         subscription: Subscription = await store.subscribe(mesh.app, channel, notify)
         try:
             while True:
-                # The status field alone tells whether the workflow is done;
+                # The status field alone shows whether the workflow is done;
                 # the whole job is read once, when it is.
-                if await self.status() <= 0:
-                    return await self._job()
-                notice.clear()
                 try:
-                    await asyncio.wait_for(notice.wait(), POLL_SECONDS)
+                    if await self.status() <= 0:
+                        return await self._job()
+                except ConnectionFailedError as exc:
+                    logger.info(
+                        "waiting for workflow %r: %s; retrying", self.workflow_id, exc
+                    )
+                notice.clear()
+                # Random intervals keep the handles that waited through one
+                # outage from reading the status all at once afterwards.
+                wait = POLL_SECONDS * (0.5 + random.random())
+                try:
+                    await asyncio.wait_for(notice.wait(), wait)
                 except TimeoutError:
                     continue
         finally:
