@@ -6,7 +6,13 @@ from typing import Any
 
 import pytest
 
-from hotmesh import ConfigurationError, HotMesh, JobFailedError, ModelValidationError
+from hotmesh import (
+    ConfigurationError,
+    HotMesh,
+    JobFailedError,
+    JobInterruptedError,
+    ModelValidationError,
+)
 from hotmesh.engine.model._types import MAX_EXPIRE_SECONDS
 from tests.engine.conftest import MeshFactory
 
@@ -279,3 +285,52 @@ async def test_calls_after_stop_raise(mesh: MeshFactory) -> None:
         with pytest.raises(ConfigurationError, match="instance is stopped"):
             await call
     await hotmesh.stop()
+
+
+INTERRUPTING = """
+app:
+  id: stop
+  version: '1'
+  graphs:
+    - subscribes: stop.test
+      activities:
+        t1:
+          type: trigger
+        halt:
+          type: interrupt
+          expire: '{t1.output.data.keep}'
+          code: '{t1.output.data.code}'
+      transitions:
+        t1:
+          - to: halt
+"""
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"keep": 10**20, "code": 410}, "expire of interrupt activity 'halt'"),
+        ({"keep": "soon", "code": 410}, "expire of interrupt activity 'halt'"),
+        ({"keep": 5, "code": "gone"}, "code of interrupt activity 'halt'"),
+    ],
+)
+async def test_interrupt_options_checked(
+    mesh: MeshFactory, data: dict[str, Any], message: str
+) -> None:
+    hotmesh = await mesh("stop")
+    await hotmesh.deploy(INTERRUPTING)
+    await hotmesh.activate("1", delay=0.05)
+
+    with pytest.raises(JobFailedError, match=message):
+        await hotmesh.pubsub("stop.test", data, timeout=10)
+
+
+async def test_interrupt_options_applied(mesh: MeshFactory) -> None:
+    hotmesh = await mesh("stop")
+    await hotmesh.deploy(INTERRUPTING)
+    await hotmesh.activate("1", delay=0.05)
+
+    with pytest.raises(JobInterruptedError) as caught:
+        await hotmesh.pubsub("stop.test", {"keep": "5", "code": "410"}, timeout=10)
+
+    assert caught.value.code == 410

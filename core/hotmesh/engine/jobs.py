@@ -311,8 +311,9 @@ def finish_job(
 def _finished_expire(expire: Any) -> int | None:
     """Return the seconds to keep a finished job, None to keep it for good.
 
-    Values above :data:`MAX_EXPIRE_SECONDS`, which an interrupt activity can
-    resolve at runtime, are lowered to it, because the store rejects them.
+    Values above :data:`MAX_EXPIRE_SECONDS` are lowered to it, because the
+    store rejects them. The engine rejects such values where it resolves
+    them, so this only guards job fields written by other means.
     """
     if not expire:
         return None

@@ -16,6 +16,7 @@ from hotmesh.engine import collator
 from hotmesh.engine.mapper import map_rules
 from hotmesh.engine.messages import Message, new_guid
 from hotmesh.engine.model import Activity, AppModel
+from hotmesh.engine.model._types import MAX_EXPIRE_SECONDS
 from hotmesh.engine.pipe import UNDEFINED, resolve
 from hotmesh.engine.pipe._values import truthy as is_truthy
 from hotmesh.engine.state import (
@@ -406,15 +407,50 @@ def interrupt_order(step: StepInput) -> InterruptOrder:
         return default if value is UNDEFINED or value is None else value
 
     target = option("target", jid)
-    expire = option("expire", None)
     return InterruptOrder(
         job_id=str(target),
         reason=option("reason", None),
-        code=int(option("code", 410)),
+        code=_interrupt_number(step.activity, "code", option("code", 410), 1),
         throw=option("throw", True) is not False,
-        expire=int(expire) if expire is not None else None,
+        expire=_interrupt_expire(step.activity, option("expire", None)),
         stack=str(option("stack", "")),
     )
+
+
+def _interrupt_number(activity: Activity, name: str, value: Any, low: int) -> int:
+    """Return an interrupt option as a whole number of at least ``low``.
+
+    Raises:
+        PipeError: The option resolved to something else.
+    """
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        value = int(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise PipeError(
+            f"{name} of interrupt activity {activity.id!r} resolved to "
+            f"{value!r}; give a whole number from {low}"
+        )
+    return value
+
+
+def _interrupt_expire(activity: Activity, value: Any) -> int | None:
+    """Return the seconds to keep the interrupted job, None for the default.
+
+    Raises:
+        PipeError: The value is not whole seconds from 0 to
+            :data:`MAX_EXPIRE_SECONDS`.
+    """
+    if value is None:
+        return None
+    seconds = _interrupt_number(activity, "expire", value, 0)
+    if seconds > MAX_EXPIRE_SECONDS:
+        raise PipeError(
+            f"expire of interrupt activity {activity.id!r} resolved to {value!r}, "
+            f"out of range: give seconds from 0 to {MAX_EXPIRE_SECONDS} (10 years)"
+        )
+    return seconds
 
 
 def _leg1_interrupt(step: StepInput) -> Step:
