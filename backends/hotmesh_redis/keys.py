@@ -17,7 +17,8 @@ key                            type    contents
 ``hmsh:{myapp}:j:<job_id>``    hash    job state; field ``:`` is the status,
                                       ``:timer:<id>`` a timer of the job
 ``hmsh:{myapp}:d:<job_id>``    list    dependents of the job
-``hmsh:{myapp}:x:<topic>``     stream  messages of a topic (engine topic is "")
+``hmsh:{myapp}:x:<topic>``     stream  messages of a topic (engine topic is "",
+                                      fired timers' topic ``$timers``)
 ``hmsh:{myapp}:dlq:<topic>``   stream  dead-lettered messages of a topic
 ``hmsh:{myapp}:xl:<topic>``    hash    message id -> lease deadline, epoch ms
 ``hmsh:{myapp}:t``             zset    timer id -> due time in epoch ms
