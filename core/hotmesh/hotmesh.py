@@ -359,6 +359,9 @@ class HotMesh:
         router.settings.reconnect_ms = max(
             MIN_RECONNECT_MS, min(self.timer_poll_ms, router.settings.reconnect_ms)
         )
+        # A step checks its lease and guards, so applying it again after a
+        # lost connection is safe.
+        router.settings.retry_lost = True
         # Timers deliver to a stream of their own, so a wake is applied
         # without waiting behind the engine stream's backlog.
         timer_router = Router(

@@ -312,6 +312,8 @@ app:
         ({"keep": 10**20, "code": 410}, "expire of interrupt activity 'halt'"),
         ({"keep": "soon", "code": 410}, "expire of interrupt activity 'halt'"),
         ({"keep": 5, "code": "gone"}, "code of interrupt activity 'halt'"),
+        ({"keep": 5, "code": "²"}, "code of interrupt activity 'halt'"),
+        ({"keep": "--5", "code": 410}, "expire of interrupt activity 'halt'"),
     ],
 )
 async def test_interrupt_options_checked(

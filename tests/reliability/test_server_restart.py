@@ -22,9 +22,10 @@ from typing import Any
 import pytest
 
 from _servers import LocalServer
-from hotmesh.durable import WorkflowHandle
-from tests.reliability import _journal
+from hotmesh.durable import Client, Connection, Worker, WorkflowHandle
+from tests.reliability import _journal, _workflows
 from tests.reliability._support import (
+    ENGINE,
     TASK_QUEUE,
     TIMER_POLL_MS,
     StreamProbe,
@@ -198,3 +199,57 @@ async def test_restart_wakes_each_once_on_time(
         f"a sleep ended too late (lateness in ms of every 50th workflow, by due "
         f"time: {sampled})"
     )
+
+
+LONG_RECLAIM_MS = 60_000
+"""Reclaim delay of the mid-step test: far longer than the test may take,
+so no message is finished by a reclaim."""
+
+MID_STEP_WORKFLOWS = 100
+
+
+async def test_restart_mid_step_resumes_without_reclaim(
+    persistent_server: tuple[str, LocalServer], namespace: str, journal: Path
+) -> None:
+    url, server = persistent_server
+    engine = {**ENGINE, "reclaim_delay_ms": LONG_RECLAIM_MS}
+    connection = Connection(url=url, engine=engine, activate_delay=0.05)
+    client = Client(connection, namespace=namespace)
+    worker = await Worker.create(
+        connection=connection,
+        namespace=namespace,
+        task_queue=TASK_QUEUE,
+        workflow=_workflows.workflows(),
+        reclaim_delay_ms=LONG_RECLAIM_MS,
+    )
+    try:
+        names = [f"step-{index}" for index in range(MID_STEP_WORKFLOWS)]
+        handles = await asyncio.gather(
+            *(
+                client.workflow.start(
+                    workflow_name="one_step",
+                    task_queue=TASK_QUEUE,
+                    args=[str(journal), name],
+                    retry_policy=ONCE,
+                )
+                for name in names
+            )
+        )
+        # Killed while the engine and the worker apply the first steps.
+        assert server.process is not None
+        server.process.kill()
+        server.process.wait()
+        await asyncio.sleep(DOWNTIME_SECONDS)
+        await asyncio.to_thread(server.start)
+
+        results = await asyncio.gather(
+            *(handle.result(timeout=30) for handle in handles)
+        )
+    finally:
+        await worker.shutdown()
+        await client.close()
+        gc.collect()
+
+    assert results == [name.upper() for name in names]
+    ends = _journal.counts(journal, "end")
+    assert all(ends[name] >= 1 for name in names)

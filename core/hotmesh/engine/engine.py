@@ -40,6 +40,7 @@ from hotmesh.engine.state import decode, job_output, metadata_field, read_status
 from hotmesh.engine.steps import StepInput, json_str
 from hotmesh.errors import (
     ConfigurationError,
+    ConnectionFailedError,
     DuplicateJobError,
     HookNotFoundError,
     HotMeshError,
@@ -203,6 +204,10 @@ class Engine:
             logger.info(
                 "lease on message %s lost to another consumer", item.lease.message_id
             )
+        except ConnectionFailedError:
+            # The message stays leased to this engine, and its router applies
+            # it again once the server replies. The job is not at fault.
+            raise
         except Exception as exc:
             logger.exception(
                 "engine failed on %s message for job %r", message.type, message.job_id

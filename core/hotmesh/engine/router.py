@@ -33,6 +33,10 @@ class RouterSettings:
     reconnect_ms: int = 1000
     """Maximum wait before the loop retries after a lost connection, so it
     resumes within this time once the server is back."""
+    retry_lost: bool = False
+    """Whether a message whose handler lost the connection is processed
+    again every ``reconnect_ms`` until the server replies, rather than left
+    to a reclaim. Only for handlers that are safe to repeat."""
 
 
 class Router:
@@ -204,7 +208,7 @@ class Router:
 
     async def _process(self, item: StreamMessage, done: Callable[[], None]) -> None:
         try:
-            await self.handler(item)
+            await self._handle(item)
         except Exception:
             logger.exception(
                 "unhandled error processing message %s on %s",
@@ -213,6 +217,23 @@ class Router:
             )
         finally:
             done()
+
+    async def _handle(self, item: StreamMessage) -> None:
+        while True:
+            try:
+                await self.handler(item)
+                return
+            except ConnectionFailedError as exc:
+                if not self.settings.retry_lost or self._stopping:
+                    raise
+                logger.warning(
+                    "processing message %s on %s failed (%s); retrying in %.1fs",
+                    item.lease.message_id,
+                    describe_topic(self.topic),
+                    exc,
+                    self.settings.reconnect_ms / 1000,
+                )
+                await asyncio.sleep(self.settings.reconnect_ms / 1000)
 
     async def _maybe_reclaim(self) -> None:
         now = time.monotonic()

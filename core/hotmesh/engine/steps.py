@@ -8,6 +8,7 @@ engine reads the state, calls one of these, and commits the result.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -417,13 +418,16 @@ def interrupt_order(step: StepInput) -> InterruptOrder:
     )
 
 
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+
+
 def _interrupt_number(activity: Activity, name: str, value: Any, low: int) -> int:
     """Return an interrupt option as a whole number of at least ``low``.
 
     Raises:
         PipeError: The option resolved to something else.
     """
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value.strip()):
         value = int(value)
     if isinstance(value, float) and value.is_integer():
         value = int(value)

@@ -5,17 +5,24 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import time
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from hotmesh.engine.leases import LeaseKeeper
 from hotmesh.engine.messages import MalformedMessageError, Message, Status, new_guid
 from hotmesh.engine.router import Router
-from hotmesh.errors import LeaseLostError, PayloadTooLargeError, SerializationError
+from hotmesh.errors import (
+    ConnectionFailedError,
+    LeaseLostError,
+    PayloadTooLargeError,
+    SerializationError,
+)
 from hotmesh.store.protocol import (
     ENGINE_TOPIC,
     AppKey,
+    Claim,
     Lease,
     Outgoing,
     Store,
@@ -24,6 +31,12 @@ from hotmesh.store.protocol import (
 )
 
 logger = logging.getLogger(__name__)
+
+ACK_RETRY_SECONDS = 30.0
+"""How long a worker tries to send its output while the server is
+unreachable, before it leaves the request to a reclaim."""
+
+ACK_RETRY_DELAY_SECONDS = 0.5
 
 WorkerResult = dict[str, Any] | None
 WorkerCallback = Callable[[dict[str, Any]], WorkerResult | Awaitable[WorkerResult]]
@@ -215,6 +228,30 @@ class WorkerHandler:
         )
         return failure.to_json()
 
+    async def _ack_once(
+        self, lease: Lease, messages: list[Outgoing], claim: Claim | None
+    ) -> Sequence[StreamMessage]:
+        """Acknowledge a request, trying again while the server is unreachable.
+
+        The callback's output is kept meanwhile, so the callback does not run
+        again. After ``ACK_RETRY_SECONDS`` the error is raised and the request
+        is left to a reclaim.
+        """
+        deadline = time.monotonic() + ACK_RETRY_SECONDS
+        while True:
+            try:
+                return await self.store.ack(self.app, lease, messages, claim)
+            except ConnectionFailedError as exc:
+                if time.monotonic() >= deadline:
+                    raise
+                logger.warning(
+                    "acknowledging message %s on %s failed (%s); retrying",
+                    lease.message_id,
+                    describe_topic(self.topic),
+                    exc,
+                )
+                await asyncio.sleep(ACK_RETRY_DELAY_SECONDS)
+
     async def _ack(
         self, lease: Lease, messages: list[Outgoing], request: Message | None = None
     ) -> None:
@@ -228,7 +265,7 @@ class WorkerHandler:
         engine = self.engine
         claim = engine.claim() if engine is not None and messages else None
         try:
-            claimed = await self.store.ack(self.app, lease, messages, claim)
+            claimed = await self._ack_once(lease, messages, claim)
         except LeaseLostError:
             logger.info(
                 "dropping late result for message %s on %s: lease lost",
