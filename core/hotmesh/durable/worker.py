@@ -98,7 +98,8 @@ class Worker:
                 once, 1 or more.
             reclaim_delay_ms: Milliseconds after which this worker takes over
                 messages that another, presumably dead, worker left unanswered.
-                Activities that run longer than this run twice.
+                A running activity's lease is extended while it runs, so a
+                long activity is not taken over.
             run_timeout: Seconds (above 0) one run of a workflow function
                 may take before it counts as a retryable failure.
             search: Search indexes over the namespace's workflows, from
