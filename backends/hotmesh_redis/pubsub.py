@@ -28,7 +28,7 @@ CONFIRM_TIMEOUT = 10.0
 _POLL_SECONDS = 1.0
 _FIRST_RETRY_SECONDS = 0.1
 _MAX_RETRY_SECONDS = 1.0
-"""Longest wait between reconnection attempts, each a single connection, so
+"""Maximum wait between reconnection attempts, each a single connection, so
 subscribers hear again within a second of the server's return."""
 _CONFIRMATIONS = {b"subscribe": "channel", b"psubscribe": "pattern"}
 

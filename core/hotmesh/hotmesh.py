@@ -151,8 +151,9 @@ def _check_option(owner: str, name: str, value: Any) -> int:
     return value
 
 
-def _check_expire(name: str, value: Any) -> int:
-    """Return seconds to keep a finished job, or raise if not 0 to the maximum."""
+def _check_expire(name: str, value: Any, zero: str = "0 to keep finished jobs") -> int:
+    """Return whole seconds from 0 to the maximum, or raise naming ``zero``,
+    what 0 means for the option."""
     if (
         isinstance(value, bool)
         or not isinstance(value, int)
@@ -160,7 +161,7 @@ def _check_expire(name: str, value: Any) -> int:
     ):
         raise ConfigurationError(
             f"{name}={value!r} is invalid: give whole seconds from 0 to "
-            f"{MAX_EXPIRE_SECONDS} (10 years), 0 to keep finished jobs"
+            f"{MAX_EXPIRE_SECONDS} (10 years), {zero}"
         )
     return value
 
@@ -1018,15 +1019,8 @@ def _check_extended(extended: Mapping[str, Any] | None) -> dict[str, Any]:
         )
 
     pending = extended.get("pending")
-    if pending is not None and (
-        isinstance(pending, bool)
-        or not isinstance(pending, int)
-        or not 0 <= pending <= MAX_EXPIRE_SECONDS
-    ):
-        raise ConfigurationError(
-            f"extended['pending']={pending!r} is invalid: give whole seconds "
-            f"from 0 to {MAX_EXPIRE_SECONDS} (10 years), 0 to wait without expiry"
-        )
+    if pending is not None:
+        _check_expire("extended['pending']", pending, "0 to wait without expiry")
     return dict(extended)
 
 

@@ -272,7 +272,7 @@ async def test_result_begun_while_down_waits(
         assert server.process is not None
         server.process.kill()
         server.process.wait()
-        # The wait begins while nothing answers on the server's port.
+        # The wait begins while the server's port is closed.
         waiting = asyncio.ensure_future(handle.result(timeout=30))
         await asyncio.sleep(DOWNTIME_SECONDS)
         assert not waiting.done()

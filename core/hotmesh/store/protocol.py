@@ -35,7 +35,7 @@ TIMER_TOPIC = "$timers"
 """Topic of the stream where the engine's timers deliver their messages.
 
 Every engine reads it beside the engine stream, so a timer that fires while
-the engine stream holds a backlog is applied without waiting behind it.
+the engine stream has a backlog is applied without waiting behind it.
 Workers may not use this topic.
 """
 
