@@ -123,3 +123,40 @@ def test_ttl_must_exceed_interval() -> None:
             interval_ms=100,
             ttl_ms=100,
         )
+
+
+async def test_stop_during_close_waits(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stop that cancels the keeper after it began closing waits for the close."""
+    app = AppKey("t", secrets.token_hex(4))
+    keeper = LeaseKeeper(store, app, TOPIC, interval_ms=100, ttl_ms=300)
+    message = await deliver(store, app)
+    closed: list[str] = []
+    clone = store.clone()
+    close = clone.close
+
+    async def slow_close() -> None:
+        await asyncio.sleep(0.3)
+        await close()
+        closed.append("closed")
+
+    monkeypatch.setattr(clone, "close", slow_close)
+    monkeypatch.setattr(store, "clone", lambda: clone)
+    failures: list[BaseException | None] = []
+    monkeypatch.setattr(
+        threading, "excepthook", lambda args: failures.append(args.exc_value)
+    )
+
+    keeper.hold(message.lease)
+    await asyncio.sleep(0.2)
+    # The loop leaves its while on its own, then the stop's cancel arrives
+    # while the slow close is under way.
+    keeper._stopping = True
+    keeper._call_in_loop(keeper._set_wake)
+    await asyncio.sleep(0.1)
+    await keeper.stop()
+
+    assert failures == []
+    assert closed == ["closed"]
+    assert keeper_threads() == []

@@ -187,7 +187,7 @@ class LeaseKeeper:
             pass
         finally:
             if owned:
-                await store.close()
+                await _close_through_cancel(store, self.topic)
 
     # The two steps below log every exception and return, because the
     # thread has to outlive any failure to keep extending the other leases.
@@ -247,3 +247,18 @@ class LeaseKeeper:
                 lease.message_id,
                 self.topic,
             )
+
+
+async def _close_through_cancel(store: Store, topic: str) -> None:
+    """Close ``store``, finishing even when :meth:`LeaseKeeper.stop`
+    cancels the extension loop after it began closing."""
+    closing = asyncio.ensure_future(store.close())
+    while not closing.done():
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.shield(closing)
+    if not closing.cancelled() and closing.exception() is not None:
+        logger.warning(
+            "lease extensions of %r failed to close their connections: %s",
+            topic,
+            closing.exception(),
+        )
