@@ -64,17 +64,26 @@ async def test_changed_code_is_non_determinism(durable: Durable) -> None:
     assert _workflows.runs[f"shifting:{handle.workflow_id}"] == 2
 
 
-async def test_bad_duration_fails_workflow(durable: Durable) -> None:
+@pytest.mark.parametrize(
+    ("duration", "message"),
+    [
+        ("1 fortnight", "unknown unit 'fortnight'"),
+        ("11 years", "sleep at most 315360000 s"),
+    ],
+)
+async def test_bad_duration_fails_workflow(
+    durable: Durable, duration: str, message: str
+) -> None:
     await durable.worker(workflow=_workflows.bad_sleep)
     client = durable.client()
     handle = await client.workflow.start(
-        workflow_name="bad_sleep", task_queue="tests", args=["1 fortnight"]
+        workflow_name="bad_sleep", task_queue="tests", args=[duration]
     )
 
     with pytest.raises(InvalidDurationError) as caught:
         await handle.result(timeout=20)
 
-    assert "unknown unit 'fortnight'" in str(caught.value)
+    assert message in str(caught.value)
     assert caught.value.workflow_id == handle.workflow_id
 
 

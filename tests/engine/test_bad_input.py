@@ -216,7 +216,7 @@ async def test_bad_sleep_fails_job(mesh: MeshFactory) -> None:
     await hotmesh.deploy(SLEEPY)
     await hotmesh.activate("3", delay=0.05)
 
-    for seconds in ("soon", -2):
+    for seconds in ("soon", -2, "inf", 315_360_001):
         with pytest.raises(JobFailedError, match="sleep of activity 's1'") as caught:
             await hotmesh.pubsub("bad.sleep", {"seconds": seconds}, timeout=10)
         assert caught.value.code == 500

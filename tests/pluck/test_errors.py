@@ -27,7 +27,18 @@ async def exec_with(pluck: Pluck, options: Any, entity: str = "welcome") -> Any:
 
 @pytest.mark.parametrize(
     "ttl",
-    ["soon", "5 fortnights", -1, 0, "0s", float("inf"), True, object(), [60]],
+    [
+        "soon",
+        "5 fortnights",
+        -1,
+        0,
+        "0s",
+        "11 years",
+        float("inf"),
+        True,
+        object(),
+        [60],
+    ],
     ids=lambda value: type(value).__name__ if type(value) is object else repr(value),
 )
 async def test_bad_ttl_raises(ttl: object) -> None:

@@ -37,9 +37,11 @@ from hotmesh.durable.errors import (
     DuplicateWorkflowError,
     DurableError,
     FatalError,
+    InvalidDurationError,
     RetryRequested,
 )
 from hotmesh.durable.retry import RetryPolicy
+from hotmesh.engine.model._types import MAX_EXPIRE_SECONDS
 from hotmesh.errors import HookNotFoundError, JobNotFoundError
 from hotmesh.store.protocol import Guard, Step
 
@@ -97,11 +99,18 @@ async def sleep_for(duration: Duration) -> float:
     ``"1 month"`` (see :func:`~hotmesh.durable.durations.to_seconds`).
 
     Raises:
+        InvalidDurationError: The duration is invalid or longer than
+            :data:`~hotmesh.engine.model._types.MAX_EXPIRE_SECONDS` (10 years).
         NonDeterminismError: The history contains a sleep of another
             duration at this execution index. NOTE: a sleep inserted before
             a recorded sleep of the same duration is not detected.
     """
     seconds = to_seconds(duration)
+    if seconds > MAX_EXPIRE_SECONDS:
+        raise InvalidDurationError(
+            f"sleep of {duration!r} is too long: sleep at most "
+            f"{MAX_EXPIRE_SECONDS} s (10 years)"
+        )
     execution = current()
     index = execution.next_index()
     await asyncio.sleep(0)

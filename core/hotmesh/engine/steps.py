@@ -7,7 +7,6 @@ engine reads the state, calls one of these, and commits the result.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -231,8 +230,8 @@ def _sleep_seconds(activity: Activity, context: dict[str, Any]) -> float:
     """Return a hook's sleep in seconds; 0 when it does not sleep.
 
     Raises:
-        PipeError: The sleep resolves to a negative number or to a value
-            that is not a number.
+        PipeError: The sleep resolves to a value that is not a number, or
+            to one outside 0 to :data:`MAX_EXPIRE_SECONDS`.
     """
     raw = activity.definition.get("sleep")
     if raw is None:
@@ -247,10 +246,10 @@ def _sleep_seconds(activity: Activity, context: dict[str, Any]) -> float:
             f"sleep of activity {activity.id!r} resolved to {value!r}, "
             "which is not a number of seconds"
         ) from None
-    if math.isnan(seconds) or seconds < 0:
+    if not 0 <= seconds <= MAX_EXPIRE_SECONDS:
         raise PipeError(
-            f"sleep of activity {activity.id!r} resolved to {value!r}; "
-            "use 0 or more seconds"
+            f"sleep of activity {activity.id!r} resolved to {value!r}, out of "
+            f"range: use seconds from 0 to {MAX_EXPIRE_SECONDS} (10 years)"
         )
     return seconds
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict
 
 from hotmesh.durable import Duration, InvalidDurationError, RetryPolicy, to_seconds
+from hotmesh.engine.model._types import MAX_EXPIRE_SECONDS
 from hotmesh.pluck._ids import check_entity, check_id
 from hotmesh.pluck.errors import InvalidOptionsError, InvalidTtlError
 from hotmesh.search import SearchIndex
@@ -128,7 +129,7 @@ def parse_ttl(value: object) -> float:
 
     Raises:
         InvalidTtlError: The value is not ``"infinity"`` or a positive
-            duration.
+            duration of at most :data:`MAX_EXPIRE_SECONDS`.
     """
     if isinstance(value, str) and value.strip().lower() == INFINITY:
         return math.inf
@@ -142,6 +143,12 @@ def parse_ttl(value: object) -> float:
         raise InvalidTtlError(
             f"ttl {value!r} is invalid: give a positive duration or 'infinity', "
             "or leave it out for no cache"
+        )
+    if seconds > MAX_EXPIRE_SECONDS:
+        raise InvalidTtlError(
+            f"ttl {value!r} is invalid: a finite ttl is at most "
+            f"{MAX_EXPIRE_SECONDS} s (10 years); give 'infinity' to keep the "
+            "response until it is flushed"
         )
     return seconds
 
