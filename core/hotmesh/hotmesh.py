@@ -48,6 +48,7 @@ from hotmesh.errors import (
 from hotmesh.registry import open_store
 from hotmesh.store.protocol import (
     ENGINE_TOPIC,
+    INTERRUPTED_BELOW,
     TIMER_TOPIC,
     AppKey,
     Outgoing,
@@ -203,6 +204,15 @@ def _check_source(path_or_yaml: Any) -> None:
             "a model is a path to a YAML file or YAML text starting with 'app:', "
             f"got {type(path_or_yaml).__name__}"
         )
+
+
+def _check_code(value: Any) -> int:
+    """Return a status code, or raise unless it is a whole number from 1."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigurationError(
+            f"code={value!r} is invalid: give a whole number from 1, such as 200 or 410"
+        )
+    return value
 
 
 def _check_id(kind: str, value: Any) -> str:
@@ -816,6 +826,14 @@ class HotMesh:
         """
         engine = self._require_engine()
         _check_id("job_id", job_id)
+        if reason is not None and not isinstance(reason, str):
+            raise ConfigurationError(
+                f"reason={reason!r} is invalid: give a message string or None "
+                "for the default message"
+            )
+        if not isinstance(throw, bool):
+            raise ConfigurationError(f"throw={throw!r} is invalid: give True or False")
+        _check_code(code)
         if expire is not None:
             _check_expire("expire", expire)
         await engine.interrupt(
@@ -839,6 +857,7 @@ class HotMesh:
             raise ConfigurationError(
                 f"hook status {status!r} is invalid; use success, pending or error"
             )
+        _check_code(code)
         return await self._require_engine().hook(topic, _check_data(data), status, code)
 
     async def compress(self, terms: Sequence[str]) -> bool:
@@ -1064,7 +1083,13 @@ def _raise_job_error(job: Mapping[str, Any], job_id: str) -> None:
         error = {"message": str(raw)}
     code = int(error.get("code") or 500)
     message = str(error.get("message") or "job failed")
-    kind = JobInterruptedError if code == 410 else JobFailedError
+    # Any code may be given to an interrupt. The job's status tells whether
+    # it was interrupted, and code 410 means interrupted where no status is.
+    status = (job.get("metadata") or {}).get("js")
+    interrupted = code == 410 or (
+        isinstance(status, int | float) and status < INTERRUPTED_BELOW
+    )
+    kind = JobInterruptedError if interrupted else JobFailedError
     raise kind(message, job_id=job_id, code=code, data=error)
 
 

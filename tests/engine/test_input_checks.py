@@ -212,10 +212,30 @@ async def test_activate_version_checked(mesh: MeshFactory, version: Any) -> None
         await hotmesh.activate(version)
 
 
-async def test_interrupt_expire_checked(mesh: MeshFactory) -> None:
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"expire": 10**20}, "expire="),
+        ({"code": "410"}, "code='410' is invalid"),
+        ({"code": 0}, "code=0 is invalid"),
+        ({"code": True}, "code=True is invalid"),
+        ({"reason": 5}, "reason=5 is invalid"),
+        ({"throw": "yes"}, "throw='yes' is invalid"),
+    ],
+)
+async def test_interrupt_options_checked(
+    mesh: MeshFactory, options: dict[str, Any], message: str
+) -> None:
     hotmesh = await mesh("keep")
-    with pytest.raises(ConfigurationError, match="expire="):
-        await hotmesh.interrupt("keep.test", "job-1", expire=10**20)
+    with pytest.raises(ConfigurationError, match=message):
+        await hotmesh.interrupt("keep.test", "job-1", **options)
+
+
+@pytest.mark.parametrize("code", ["200", 200.0, -1])
+async def test_hook_code_checked(mesh: MeshFactory, code: Any) -> None:
+    hotmesh = await mesh("keep")
+    with pytest.raises(ConfigurationError, match="code=.* is invalid"):
+        await hotmesh.hook("keep.test", {"id": "job-1"}, code=code)
 
 
 @pytest.mark.parametrize(

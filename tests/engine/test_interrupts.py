@@ -78,24 +78,28 @@ async def test_interrupt_cascades_to_child(mesh: MeshFactory) -> None:
         await hotmesh.interrupt("parent.start", parent)
 
 
-async def test_interrupted_pubsub_raises_410(mesh: MeshFactory) -> None:
+@pytest.mark.parametrize(("code", "key"), [(410, "kid-2"), (503, "kid-3")])
+async def test_interrupted_pubsub_raises_interrupted(
+    mesh: MeshFactory, code: int, key: str
+) -> None:
+    """Any interrupt code raises JobInterruptedError, carrying the code."""
     hotmesh = await mesh("family")
     await hotmesh.deploy(MODEL)
     await hotmesh.activate("1", delay=0.05)
-    waiter = hotmesh.pubsub("child.start", {"key": "kid-2"}, timeout=10)
+    waiter = hotmesh.pubsub("child.start", {"key": key}, timeout=10)
 
     task = asyncio.ensure_future(waiter)
 
     async def paused() -> bool:
         try:
-            return await hotmesh.get_status("kid-2") == 1
+            return await hotmesh.get_status(key) == 1
         except JobNotFoundError:
             return False
 
     await wait_for(paused)
-    await hotmesh.interrupt("child.start", "kid-2", reason="enough")
+    await hotmesh.interrupt("child.start", key, reason="enough", code=code)
 
     with pytest.raises(JobInterruptedError) as caught:
         await task
-    assert caught.value.code == 410
+    assert caught.value.code == code
     assert str(caught.value) == "enough"
