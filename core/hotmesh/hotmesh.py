@@ -1083,8 +1083,8 @@ def _raise_job_error(job: Mapping[str, Any], job_id: str) -> None:
         error = {"message": str(raw)}
     code = int(error.get("code") or 500)
     message = str(error.get("message") or "job failed")
-    # Any code may be given to an interrupt. The job's status tells whether
-    # it was interrupted, and code 410 means interrupted where no status is.
+    # An interrupt may carry any code, so the job's status shows whether it
+    # was interrupted. Without a status, code 410 means interrupted.
     status = (job.get("metadata") or {}).get("js")
     interrupted = code == 410 or (
         isinstance(status, int | float) and status < INTERRUPTED_BELOW

@@ -223,7 +223,7 @@ async def test_activate_version_checked(mesh: MeshFactory, version: Any) -> None
         ({"throw": "yes"}, "throw='yes' is invalid"),
     ],
 )
-async def test_interrupt_options_checked(
+async def test_interrupt_call_checked(
     mesh: MeshFactory, options: dict[str, Any], message: str
 ) -> None:
     hotmesh = await mesh("keep")
@@ -234,7 +234,7 @@ async def test_interrupt_options_checked(
 @pytest.mark.parametrize("code", ["200", 200.0, -1])
 async def test_hook_code_checked(mesh: MeshFactory, code: Any) -> None:
     hotmesh = await mesh("keep")
-    with pytest.raises(ConfigurationError, match="code=.* is invalid"):
+    with pytest.raises(ConfigurationError, match=r"code=.* is invalid"):
         await hotmesh.hook("keep.test", {"id": "job-1"}, code=code)
 
 

@@ -770,7 +770,43 @@ GRAPH_CASES = [
         "      transitions:\n        t1: [{to: s1}]\n",
         "app.graphs[0].activities.s1.sleep",
         10,
-        "'sleep' must not be negative, got -5",
+        "'sleep' is -5, out of range: use seconds from 0 to 315360000",
+    ),
+    (
+        "nan-sleep",
+        "      activities:\n        t1: {type: trigger}\n"
+        "        s1:\n          type: hook\n          sleep: .nan\n"
+        "      transitions:\n        t1: [{to: s1}]\n",
+        "app.graphs[0].activities.s1.sleep",
+        10,
+        "'sleep' is nan, out of range",
+    ),
+    (
+        "text-sleep",
+        "      activities:\n        t1: {type: trigger}\n"
+        "        s1:\n          type: hook\n          sleep: abc\n"
+        "      transitions:\n        t1: [{to: s1}]\n",
+        "app.graphs[0].activities.s1.sleep",
+        10,
+        "'sleep' is 'abc', which is not a number of seconds",
+    ),
+    (
+        "interrupt-expire",
+        "      activities:\n        t1: {type: trigger}\n"
+        "        i1:\n          type: interrupt\n          expire: -1\n"
+        "      transitions:\n        t1: [{to: i1}]\n",
+        "app.graphs[0].activities.i1.expire",
+        10,
+        "interrupt 'expire' is -1: out of range: give whole seconds from 0",
+    ),
+    (
+        "interrupt-code",
+        "      activities:\n        t1: {type: trigger}\n"
+        "        i1:\n          type: interrupt\n          code: gone\n"
+        "      transitions:\n        t1: [{to: i1}]\n",
+        "app.graphs[0].activities.i1.code",
+        10,
+        "interrupt 'code' is 'gone': give a whole number from 1",
     ),
     (
         "bad-gate",

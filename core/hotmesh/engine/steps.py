@@ -7,7 +7,6 @@ engine reads the state, calls one of these, and commits the result.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +15,7 @@ from hotmesh.engine import collator
 from hotmesh.engine.mapper import map_rules
 from hotmesh.engine.messages import Message, new_guid
 from hotmesh.engine.model import Activity, AppModel
-from hotmesh.engine.model._types import MAX_EXPIRE_SECONDS
+from hotmesh.engine.model._literals import interrupt_number, sleep_seconds
 from hotmesh.engine.pipe import UNDEFINED, resolve
 from hotmesh.engine.pipe._values import truthy as is_truthy
 from hotmesh.engine.state import (
@@ -240,18 +239,11 @@ def _sleep_seconds(activity: Activity, context: dict[str, Any]) -> float:
     if value is UNDEFINED or value is None:
         return 0.0
     try:
-        seconds = float(value)
-    except (TypeError, ValueError):
+        return sleep_seconds(value)
+    except ValueError as exc:
         raise PipeError(
-            f"sleep of activity {activity.id!r} resolved to {value!r}, "
-            "which is not a number of seconds"
+            f"sleep of activity {activity.id!r} resolved to {value!r}, {exc}"
         ) from None
-    if not 0 <= seconds <= MAX_EXPIRE_SECONDS:
-        raise PipeError(
-            f"sleep of activity {activity.id!r} resolved to {value!r}, out of "
-            f"range: use seconds from 0 to {MAX_EXPIRE_SECONDS} (10 years)"
-        )
-    return seconds
 
 
 def _leg1_hook(step: StepInput) -> Step:
@@ -407,53 +399,36 @@ def interrupt_order(step: StepInput) -> InterruptOrder:
         return default if value is UNDEFINED or value is None else value
 
     target = option("target", jid)
+    expire = option("expire", None)
+    if expire is not None:
+        expire = _interrupt_number(step.activity, "expire", expire)
     return InterruptOrder(
         job_id=str(target),
         reason=option("reason", None),
-        code=_interrupt_number(step.activity, "code", option("code", 410), 1),
+        code=_interrupt_number(step.activity, "code", option("code", 410)),
         throw=option("throw", True) is not False,
-        expire=_interrupt_expire(step.activity, option("expire", None)),
+        expire=(
+            None
+            if expire is None
+            else _interrupt_number(step.activity, "expire", expire)
+        ),
         stack=str(option("stack", "")),
     )
 
 
-_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
-
-
-def _interrupt_number(activity: Activity, name: str, value: Any, low: int) -> int:
-    """Return an interrupt option as a whole number of at least ``low``.
+def _interrupt_number(activity: Activity, name: str, value: Any) -> int:
+    """Return the interrupt option ``name`` as a whole number.
 
     Raises:
-        PipeError: The option resolved to something else.
+        PipeError: The option resolved to a value that is not a whole
+            number, or to one out of range.
     """
-    if isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value.strip()):
-        value = int(value)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+    try:
+        return interrupt_number(name, value)
+    except ValueError as exc:
         raise PipeError(
-            f"{name} of interrupt activity {activity.id!r} resolved to "
-            f"{value!r}; give a whole number from {low}"
-        )
-    return value
-
-
-def _interrupt_expire(activity: Activity, value: Any) -> int | None:
-    """Return the seconds to keep the interrupted job, None for the default.
-
-    Raises:
-        PipeError: The value is not whole seconds from 0 to
-            :data:`MAX_EXPIRE_SECONDS`.
-    """
-    if value is None:
-        return None
-    seconds = _interrupt_number(activity, "expire", value, 0)
-    if seconds > MAX_EXPIRE_SECONDS:
-        raise PipeError(
-            f"expire of interrupt activity {activity.id!r} resolved to {value!r}, "
-            f"out of range: give seconds from 0 to {MAX_EXPIRE_SECONDS} (10 years)"
-        )
-    return seconds
+            f"{name} of interrupt activity {activity.id!r} resolved to {value!r}: {exc}"
+        ) from None
 
 
 def _leg1_interrupt(step: StepInput) -> Step:

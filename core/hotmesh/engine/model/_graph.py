@@ -6,6 +6,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hotmesh.engine.model._expressions import MappingChecker, Report
+from hotmesh.engine.model._literals import (
+    interrupt_number,
+    is_literal,
+    sleep_seconds,
+)
 from hotmesh.engine.model._types import (
     ACTIVITY_TYPES,
     LEGACY_HOOK_TYPE,
@@ -297,9 +302,7 @@ def _check_fields(
         report((*path, "ancestor"), message)
     if "cycle" in definition and not isinstance(definition["cycle"], bool):
         report((*path, "cycle"), "'cycle' must be true or false")
-    sleep = definition.get("sleep")
-    if isinstance(sleep, int | float) and not isinstance(sleep, bool) and sleep < 0:
-        report((*path, "sleep"), f"'sleep' must not be negative, got {sleep}")
+    _check_literals(kind, definition, path, report)
     subtype = definition.get("subtype")
     if kind == "signal" and subtype is not None and subtype not in SIGNAL_SUBTYPES:
         message = f"signal subtype must be 'one' or 'all', not {subtype!r}"
@@ -310,6 +313,28 @@ def _check_fields(
             report((*path, section), f"'{section}' must be a mapping")
         elif block is not None and not isinstance(block.get("maps", {}), dict):
             report((*path, section, "maps"), f"'{section}.maps' must be a mapping")
+
+
+def _check_literals(
+    kind: str | None, definition: dict[str, Any], path: NodePath, report: Report
+) -> None:
+    """Report literal ``sleep`` and interrupt ``code`` and ``expire`` values
+    that the engine would reject when a job reaches the activity."""
+    sleep = definition.get("sleep")
+    if is_literal(sleep):
+        try:
+            sleep_seconds(sleep)
+        except ValueError as exc:
+            report((*path, "sleep"), f"'sleep' is {sleep!r}, {exc}")
+    if kind != "interrupt":
+        return
+    for name in ("code", "expire"):
+        value = definition.get(name)
+        if is_literal(value):
+            try:
+                interrupt_number(name, value)
+            except ValueError as exc:
+                report((*path, name), f"interrupt {name!r} is {value!r}: {exc}")
 
 
 def _check_parents(

@@ -23,15 +23,15 @@ LEGACY_HOOK_TYPE = "activity"
 """Older spelling of the ``hook`` type, rewritten to ``hook`` at compile time."""
 
 DOCUMENT_FORMAT = 1
+"""Version of the JSON layout written by :meth:`AppModel.to_document`."""
 
 MAX_EXPIRE_SECONDS = 315_360_000
 """Maximum seconds a finished job is kept: 10 years of 365 days.
 
 Graph ``expire`` values, ``default_expire`` and interrupt ``expire`` options
 above it are rejected, because Redis and Valkey reject ``EXPIRE`` values whose
-milliseconds overflow a signed 64-bit integer.
+milliseconds overflow a signed 64-bit integer. Sleeps have the same bound.
 """
-"""Version of the JSON layout written by :meth:`AppModel.to_document`."""
 
 
 @dataclass(frozen=True)
