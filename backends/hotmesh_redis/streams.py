@@ -84,6 +84,25 @@ class StreamVerbs(RespBase):
         return messages
 
     @translated
+    async def read_own_pending(
+        self, app: AppKey, topic: str, group: str, consumer: str, *, count: int
+    ) -> list[StreamMessage]:
+        script_keys = (self.keys(app).stream(topic),)
+        try:
+            reply = await self.run_script(
+                "own_pending", script_keys, (group, consumer, count)
+            )
+        except self.flavor.errors.base as exc:
+            if "NOGROUP" in str(exc):
+                return []
+            raise
+        messages = []
+        for message_id, deliveries, payload in reply:
+            lease = Lease(topic, group, text(message_id), consumer, int(deliveries))
+            messages.append(StreamMessage(lease, text(payload)))
+        return messages
+
+    @translated
     async def ack(
         self,
         app: AppKey,

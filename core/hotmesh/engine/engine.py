@@ -169,13 +169,20 @@ class Engine:
             result = await self.store.create_job(
                 self.app, dataclasses.replace(job, claim=self._claim())
             )
-        except BaseException:
+        except BaseException as exc:
             self.cache.forget(job.job_id)
+            if isinstance(exc, ConnectionFailedError):
+                self.reply_lost()
             raise
         self._take_claimed(result.claimed)
 
     def _claim(self) -> Claim | None:
         return self.router.claim() if self.router is not None else None
+
+    def reply_lost(self) -> None:
+        """Note that a write that may have claimed messages lost its reply."""
+        if self.router is not None:
+            self.router.reply_lost()
 
     def _take_claimed(self, items: Sequence[StreamMessage]) -> None:
         if items and self.router is not None:
@@ -312,7 +319,11 @@ class Engine:
             finish = await self._finish_inline(fields, step, lease)
             step = versioned(finish or step, fields if finish else cached)
             step = dataclasses.replace(step, claim=self._claim())
-            result = await self.store.commit_step(self.app, step)
+            try:
+                result = await self.store.commit_step(self.app, step)
+            except ConnectionFailedError:
+                self.reply_lost()
+                raise
             self._take_claimed(result.claimed)
             if result.applied:
                 state = None if finish else after_commit(fields, step, result)

@@ -78,6 +78,11 @@ class Router:
         self._inflight: set[asyncio.Task[None]] = set()
         self._claimed = 0
         """Messages taken by writes (see :meth:`claim`) being processed."""
+        self._active: set[str] = set()
+        """Ids of the messages being processed."""
+        self._reply_lost = False
+        """Whether a reply may have been lost since the last look at this
+        consumer's pending messages (see :meth:`reply_lost`)."""
 
     def start(self) -> None:
         self._task = asyncio.create_task(
@@ -116,11 +121,24 @@ class Router:
         number instead.
         """
         for item in items:
+            if item.lease.message_id in self._active:
+                continue  # already resumed from this consumer's pending messages
             self._claimed += 1
             self._start(item, self._claimed_done)
 
     def _claimed_done(self) -> None:
         self._claimed -= 1
+
+    def reply_lost(self) -> None:
+        """Note that the connection dropped during a read or a claiming write.
+
+        The server may have handed this consumer messages in the reply
+        that never arrived. They stay pending for it, so after its next
+        successful read the router processes its pending messages that it
+        is not already processing, instead of leaving them to a reclaim
+        by another consumer after ``reclaim_delay_ms``.
+        """
+        self._reply_lost = True
 
     def set_throttle(self, delay_ms: int) -> None:
         """Wait ``delay_ms`` before each read; :data:`PAUSED` stops reading."""
@@ -143,6 +161,9 @@ class Router:
             await self._wait_throttle()
             try:
                 await self._read_once()
+                if self._reply_lost:
+                    self._reply_lost = False
+                    await self._process_own_pending()
                 await self._maybe_reclaim()
                 failures = 0
             except asyncio.CancelledError:
@@ -153,6 +174,7 @@ class Router:
                 failures += 1
                 delay = min(0.1 * 2**failures, self.settings.max_backoff_ms / 1000)
                 if isinstance(exc, ConnectionFailedError):
+                    self._reply_lost = True
                     # Each retry is one connection attempt, so retrying a
                     # down server every reconnect_ms costs it little.
                     delay = min(delay, self.settings.reconnect_ms / 1000)
@@ -201,10 +223,50 @@ class Router:
         for _ in range(count):
             self._slots.release()
 
+    async def _process_own_pending(self) -> None:
+        """Process this consumer's pending messages that no task processes.
+
+        Each pass lists as many messages as are being processed plus the
+        free slots, so the list contains enough others to fill those slots.
+        """
+        while not self._stopping:
+            free = await self._take_slots()
+            try:
+                listed = await self.store.read_own_pending(
+                    self.app,
+                    self.topic,
+                    self.group,
+                    self.consumer,
+                    count=len(self._active) + free,
+                )
+            except BaseException:
+                self._release_slots(free)
+                raise
+            found = [
+                item for item in listed if item.lease.message_id not in self._active
+            ][:free]
+            self._release_slots(free - len(found))
+            for item in found:
+                logger.info(
+                    "resuming message %s on %s, delivered in a reply that was lost",
+                    item.lease.message_id,
+                    describe_topic(self.topic),
+                )
+                self._start(item, self._slots.release)
+            if len(found) < free:
+                return
+
     def _start(self, item: StreamMessage, done: Callable[[], None]) -> None:
+        message_id = item.lease.message_id
+        self._active.add(message_id)
+
+        def finished(task: asyncio.Task[None]) -> None:
+            self._inflight.discard(task)
+            self._active.discard(message_id)
+
         task = asyncio.create_task(self._process(item, done))
         self._inflight.add(task)
-        task.add_done_callback(self._inflight.discard)
+        task.add_done_callback(finished)
 
     async def _process(self, item: StreamMessage, done: Callable[[], None]) -> None:
         try:
@@ -224,6 +286,7 @@ class Router:
                 await self.handler(item)
                 return
             except ConnectionFailedError as exc:
+                self._reply_lost = True
                 if not self.settings.retry_lost or self._stopping:
                     raise
                 logger.warning(

@@ -242,6 +242,8 @@ class WorkerHandler:
             try:
                 return await self.store.ack(self.app, lease, messages, claim)
             except ConnectionFailedError as exc:
+                if claim is not None and self.engine is not None:
+                    self.engine.reply_lost()
                 if time.monotonic() >= deadline:
                     raise
                 logger.warning(

@@ -445,6 +445,17 @@ class Store(Protocol):
         ``block_ms`` 0 returns at once. Each lease has delivery 1.
         """
 
+    async def read_own_pending(
+        self, app: AppKey, topic: str, group: str, consumer: str, *, count: int
+    ) -> list[StreamMessage]:
+        """Return up to ``count`` messages pending for ``consumer``, oldest first.
+
+        Changes nothing: each lease carries the message's current delivery
+        count, so the consumer can acknowledge it as if it had just read it.
+        A consumer whose connection dropped while the server replied to a
+        read or a claim finds the messages of that reply here.
+        """
+
     async def ack(
         self,
         app: AppKey,

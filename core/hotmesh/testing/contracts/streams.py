@@ -104,6 +104,43 @@ class TestStreams:
 
         assert [message.payload for message in messages] == ["wake"]
 
+    async def test_own_pending_changes_nothing(
+        self, hotmesh_store: Store, hotmesh_app: AppKey
+    ) -> None:
+        first = await deliver(hotmesh_store, hotmesh_app, "first")
+        second = await deliver(hotmesh_store, hotmesh_app, "second")
+        other = await deliver(hotmesh_store, hotmesh_app, "other", consumer="c")
+
+        listed = await hotmesh_store.read_own_pending(
+            hotmesh_app, "", GROUP, CONSUMER, count=10
+        )
+        again = await hotmesh_store.read_own_pending(
+            hotmesh_app, "", GROUP, CONSUMER, count=1
+        )
+
+        assert [message.payload for message in listed] == ["first", "second"]
+        assert [message.lease for message in listed] == [first.lease, second.lease]
+        assert [message.lease for message in again] == [first.lease]
+        # The listed leases are still valid: listing changed no delivery count.
+        await hotmesh_store.ack(hotmesh_app, listed[0].lease)
+        await hotmesh_store.ack(hotmesh_app, second.lease)
+        await hotmesh_store.ack(hotmesh_app, other.lease)
+        assert (
+            await hotmesh_store.read_own_pending(
+                hotmesh_app, "", GROUP, CONSUMER, count=10
+            )
+            == []
+        )
+
+    async def test_own_pending_without_group_is_empty(
+        self, hotmesh_store: Store, hotmesh_app: AppKey
+    ) -> None:
+        listed = await hotmesh_store.read_own_pending(
+            hotmesh_app, "nothing.here", GROUP, CONSUMER, count=10
+        )
+
+        assert listed == []
+
     async def test_ack_deletes_and_appends(
         self, hotmesh_store: Store, hotmesh_app: AppKey
     ) -> None:

@@ -1,0 +1,27 @@
+-- own_pending: list the messages pending for one consumer, changing nothing.
+--
+-- KEYS[1]  stream                hmsh:{app}:x:<topic>
+--
+-- ARGV[1] group, ARGV[2] consumer, ARGV[3] max number of messages to return.
+--
+-- Returns a list of {message id, delivery count, payload}, oldest first.
+-- Entries deleted from the stream are left out: a reclaim acknowledges them.
+
+local stream, group, consumer = KEYS[1], ARGV[1], ARGV[2]
+local pending = redis.call('XPENDING', stream, group, '-', '+', ARGV[3], consumer)
+
+local result = {}
+for _, entry in ipairs(pending) do
+  local id, deliveries = entry[1], entry[4]
+  local found = redis.call('XRANGE', stream, id, id)
+  if found[1] then
+    local fields, payload = found[1][2], ''
+    for i = 1, #fields, 2 do
+      if fields[i] == 'm' then
+        payload = fields[i + 1]
+      end
+    end
+    result[#result + 1] = {id, deliveries, payload}
+  end
+end
+return result
