@@ -20,6 +20,9 @@ _NOT_CLUSTER_MARKERS = ("cluster mode is not enabled", "cluster support disabled
 # The cluster clients raise their own exception class, not ConnectionError,
 # when no startup node responds.
 _UNREACHABLE_MARKERS = ("cannot be connected", "unreachable")
+# Error replies of a server that is up but not yet serving, for example one
+# that reloads its data after a restart. Its clients retry, as when it is down.
+_NOT_SERVING_PREFIXES = ("loading ", "masterdown ", "tryagain ")
 # OpenSSL's reason text, which both clients keep in their message.
 _TLS_VERIFY_MARKER = "certificate verify failed"
 
@@ -90,6 +93,8 @@ def translate(
     )
     if isinstance(exc, connection_errors) or unreachable:
         return errors.ConnectionFailedError(f"cannot reach {where}: {detail}")
+    if lowered.startswith(_NOT_SERVING_PREFIXES):
+        return errors.ConnectionFailedError(f"{where} is not serving yet: {detail}")
     return errors.StoreError(f"command failed on {where}: {detail}")
 
 
