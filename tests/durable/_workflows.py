@@ -263,6 +263,12 @@ async def bad_sleep(duration: str) -> float:
     return await workflow.sleep_for(duration)
 
 
+async def empty_signal_id() -> Any:
+    """Wait for an empty signal id, which raises ConfigurationError."""
+    runs[f"empty_signal_id:{workflow.get_context().workflow_id}"] += 1
+    return await workflow.wait_for("")
+
+
 async def unknown_activity(name: str) -> str:
     return str(await activities.missing_activity(name))
 

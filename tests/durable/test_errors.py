@@ -10,8 +10,10 @@ from hotmesh import HotMesh
 from hotmesh.durable import (
     ApplicationError,
     DuplicateWorkflowError,
+    FatalError,
     InvalidDurationError,
     NonDeterminismError,
+    RetryPolicy,
     UnknownActivityError,
     WorkflowNotFoundError,
     WorkflowNotRunningError,
@@ -85,6 +87,23 @@ async def test_bad_duration_fails_workflow(
 
     assert message in str(caught.value)
     assert caught.value.workflow_id == handle.workflow_id
+
+
+async def test_configuration_error_fails_at_once(durable: Durable) -> None:
+    await durable.worker(workflow=_workflows.empty_signal_id)
+    client = durable.client()
+    handle = await client.workflow.start(
+        workflow_name="empty_signal_id",
+        task_queue="tests",
+        retry_policy=RetryPolicy(maximum_attempts=5, initial_interval=0.05),
+    )
+
+    with pytest.raises(FatalError) as caught:
+        await handle.result(timeout=20)
+
+    assert "workflow.wait_for" in str(caught.value)
+    assert caught.value.code == 598
+    assert _workflows.runs[f"empty_signal_id:{handle.workflow_id}"] == 1
 
 
 async def test_unknown_activity_fails_workflow(durable: Durable) -> None:

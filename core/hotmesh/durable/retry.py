@@ -95,7 +95,13 @@ class RetryPolicy:
         return min(delay, longest)
 
     def retries(self, error: BaseException) -> bool:
-        """Return whether the policy retries this error at all."""
+        """Return whether the policy retries this error at all.
+
+        A ConfigurationError is never retried: it reports an invalid
+        argument, which another run would pass again.
+        """
+        if isinstance(error, ConfigurationError):
+            return False
         if isinstance(error, DurableError) and error.non_retryable:
             return False
         name = error.type if isinstance(error, DurableError) else type(error).__name__
