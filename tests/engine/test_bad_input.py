@@ -211,7 +211,9 @@ app:
 """
 
 
-async def test_bad_sleep_fails_job(mesh: MeshFactory) -> None:
+async def test_bad_sleep_fails_job(
+    mesh: MeshFactory, caplog: pytest.LogCaptureFixture
+) -> None:
     hotmesh = await mesh("bad")
     await hotmesh.deploy(SLEEPY)
     await hotmesh.activate("3", delay=0.05)
@@ -220,6 +222,16 @@ async def test_bad_sleep_fails_job(mesh: MeshFactory) -> None:
         with pytest.raises(JobFailedError, match="sleep of activity 's1'") as caught:
             await hotmesh.pubsub("bad.sleep", {"seconds": seconds}, timeout=10)
         assert caught.value.code == 500
+
+    # A job's own fault is logged as one line, without the engine's traceback.
+    failures = [
+        record
+        for record in caplog.records
+        if record.name == "hotmesh.engine.engine" and "failed on its" in record.message
+    ]
+    assert len(failures) == 4
+    assert all(record.levelname == "WARNING" for record in failures)
+    assert all(record.exc_info is None for record in failures)
 
 
 async def test_redeploy_changed_version_rejected(mesh: MeshFactory) -> None:

@@ -46,6 +46,10 @@ from hotmesh.errors import (
     HotMeshError,
     JobNotFoundError,
     LeaseLostError,
+    ModelError,
+    PayloadTooLargeError,
+    PipeError,
+    SerializationError,
     TopicNotFoundError,
 )
 from hotmesh.store.protocol import (
@@ -64,6 +68,17 @@ from hotmesh.store.protocol import (
 )
 
 logger = logging.getLogger(__name__)
+
+JOB_FAULTS = (
+    ConfigurationError,
+    ModelError,
+    PayloadTooLargeError,
+    PipeError,
+    SerializationError,
+    TopicNotFoundError,
+)
+"""Errors that a job's model or data causes. They fail the job with a
+one-line warning, where other errors also log their traceback."""
 
 EARLY_SIGNAL_TTL_MS = 300_000
 """How long a signal that arrived before its hook paused is kept."""
@@ -216,9 +231,21 @@ class Engine:
             # it again once the server replies. The job is not at fault.
             raise
         except Exception as exc:
-            logger.exception(
-                "engine failed on %s message for job %r", message.type, message.job_id
-            )
+            if isinstance(exc, JOB_FAULTS):
+                # The job's model or data is at fault, not the engine, so the
+                # error is all a reader needs.
+                logger.warning(
+                    "job %r failed on its %s message: %s",
+                    message.job_id,
+                    message.type,
+                    exc,
+                )
+            else:
+                logger.exception(
+                    "engine failed on %s message for job %r",
+                    message.type,
+                    message.job_id,
+                )
             await self._fail_job(
                 message.job_id, code=500, reason=str(exc), lease=item.lease
             )
