@@ -91,6 +91,11 @@ def translate(
     unreachable = isinstance(exc, table.cluster) and any(
         marker in lowered for marker in _UNREACHABLE_MARKERS
     )
+    if "too many connections" in lowered:
+        return errors.ConnectionFailedError(
+            f"every connection of the pool to {where} is in use ({detail}); "
+            "raise the URL option max_connections or make fewer calls at once"
+        )
     if isinstance(exc, connection_errors) or unreachable:
         return errors.ConnectionFailedError(f"cannot reach {where}: {detail}")
     if lowered.startswith(_NOT_SERVING_PREFIXES):

@@ -31,6 +31,10 @@ SETTINGS = parse_url("redis://:sesame@127.0.0.1:6390/0")
             ConnectionFailedError,
         ),
         (redis.exceptions.ConnectionError("Connection refused"), ConnectionFailedError),
+        (
+            redis.exceptions.MaxConnectionsError("Too many connections"),
+            ConnectionFailedError,
+        ),
         (redis.exceptions.ResponseError("ERR unknown command 'X'"), StoreError),
         (redis.exceptions.ResponseError("ERR loading module"), StoreError),
     ],

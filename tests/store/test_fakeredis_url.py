@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 
 import pytest
 
-from hotmesh.errors import PayloadTooLargeError, UnknownBackendError
+from hotmesh.errors import (
+    ConnectionFailedError,
+    PayloadTooLargeError,
+    UnknownBackendError,
+)
 from hotmesh.registry import backend_for_scheme, open_store
 from hotmesh.store.protocol import AppKey, Store
 
@@ -56,5 +61,22 @@ async def test_no_host_keeps_options() -> None:
         app = AppKey(namespace=f"n{secrets.token_hex(4)}", app_id="names")
         with pytest.raises(PayloadTooLargeError):
             await store.kv_set(app, "probe", "x" * 17)
+    finally:
+        await store.close()
+
+
+async def test_pool_keeps_max_connections() -> None:
+    store = await open_store(
+        f"fakeredis://pool{secrets.token_hex(4)}?max_connections=2"
+    )
+    app = AppKey(namespace=f"n{secrets.token_hex(4)}", app_id="names")
+    try:
+        await store.ensure_group(app, "work", "g")
+        reads = [
+            store.read_messages(app, "work", "g", f"c{index}", count=1, block_ms=300)
+            for index in range(3)
+        ]
+        with pytest.raises(ConnectionFailedError, match="max_connections"):
+            await asyncio.gather(*reads)
     finally:
         await store.close()

@@ -66,7 +66,10 @@ class FakeRedisStore(RespStore):
         self.server_name = _server_name(settings)
 
     def new_client(self, role: ClientRole) -> Any:
-        return fakeredis.FakeAsyncRedis(server=fake_server(self.server_name))
+        return fakeredis.FakeAsyncRedis(
+            server=fake_server(self.server_name),
+            max_connections=self.options.max_connections,
+        )
 
 
 def _server_name(settings: ConnectionSettings) -> str:
