@@ -800,6 +800,15 @@ GRAPH_CASES = [
         "interrupt 'expire' is -1: out of range: give whole seconds from 0",
     ),
     (
+        "await-unknown-topic",
+        "      activities:\n        t1: {type: trigger}\n"
+        "        w1:\n          type: await\n          topic: no.such.graph\n"
+        "      transitions:\n        t1: [{to: w1}]\n",
+        "app.graphs[0].activities.w1.topic",
+        10,
+        "await topic 'no.such.graph' is not subscribed by any graph",
+    ),
+    (
         "interrupt-code",
         "      activities:\n        t1: {type: trigger}\n"
         "        i1:\n          type: interrupt\n          code: gone\n"

@@ -77,6 +77,7 @@ def _check_app(app: dict[str, Any], reporter: Reporter) -> None:
     activity_ids = _check_unique_ids(checkers, reporter)
     for checker in checkers:
         checker.check(reporter.report)
+    _check_await_topics(checkers, reporter)
     mappings = MappingChecker(activity_ids)
     for checker in checkers:
         checker.check_mappings(mappings, reporter.report)
@@ -145,3 +146,25 @@ def _check_unique_topics(checkers: list[GraphChecker], reporter: Reporter) -> No
             reporter.report((*checker.path, "subscribes"), message)
         else:
             first_use[topic] = checker.path
+
+
+def _check_await_topics(checkers: list[GraphChecker], reporter: Reporter) -> None:
+    """Report await activities whose literal topic no graph of the app subscribes to.
+
+    An await starts a job of this app on its topic, so a job that reaches
+    such an activity would fail. Topics with ``{...}`` are resolved when a
+    job runs and checked then.
+    """
+    subscribed = {checker.graph.get("subscribes") for checker in checkers}
+    for checker in checkers:
+        for aid, definition in checker.activities.items():
+            if not isinstance(definition, dict) or definition.get("type") != "await":
+                continue
+            topic = definition.get("topic")
+            if not isinstance(topic, str) or "{" in topic or topic in subscribed:
+                continue
+            message = (
+                f"await topic {topic!r} is not subscribed by any graph of this "
+                "app; add a graph with that 'subscribes' or correct the topic"
+            )
+            reporter.report((*checker.path, "activities", aid, "topic"), message)
