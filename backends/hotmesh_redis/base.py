@@ -44,6 +44,7 @@ SCRIPT_NAMES = (
     "create_job",
     "extend_lease",
     "fire_due_timers",
+    "own_pending",
     "reclaim",
     "release_role",
     "save_app_version",

@@ -116,6 +116,9 @@ class LeaseKeeper:
         main, thread = self._main, self._thread
         if main is not None:
             self._call_in_loop(main.cancel)
+            # The wake ends the loop's wait even when a client library call
+            # in progress swallows the cancellation.
+            self._call_in_loop(self._set_wake)
         if thread is not None:
             await asyncio.to_thread(thread.join, STOP_TIMEOUT_S)
             if thread.is_alive():
