@@ -245,6 +245,9 @@ class HotMesh:
         self._subscriptions: list[Subscription] = []
         self._user_subs: dict[str, Subscription] = {}
         self._scout: asyncio.Task[None] | None = None
+        self._scout_stopping = False
+        """Whether :meth:`stop` ended the scout, which a client library call
+        that swallows the cancellation would otherwise outlive."""
         self.quorum: Quorum | None = None
         self.default_expire = 1
         self.timer_poll_ms = 500
@@ -403,7 +406,7 @@ class HotMesh:
         """
         store = self._require_store()
         batch = 100
-        while True:
+        while not self._scout_stopping:
             wait_ms = self.timer_poll_ms
             try:
                 if await store.acquire_role(
@@ -482,6 +485,7 @@ class HotMesh:
     async def stop(self) -> None:
         """Stop every consumer loop and close the connections this instance opened."""
         if self._scout is not None:
+            self._scout_stopping = True
             self._scout.cancel()
             await asyncio.gather(self._scout, return_exceptions=True)
             self._scout = None

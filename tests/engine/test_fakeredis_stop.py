@@ -62,3 +62,20 @@ async def test_stop_after_pubsub_is_prompt() -> None:
 
     assert job["data"]["y"] == "done"
     assert time.monotonic() - started < STOP_SECONDS
+
+
+@pytest.mark.timeout(60)
+async def test_stop_right_after_deploy_is_prompt() -> None:
+    pytest.importorskip("hotmesh_fakeredis")
+    hotmesh = await HotMesh.init(
+        app_id="stops",
+        namespace=f"stop{secrets.token_hex(3)}",
+        connection=f"fakeredis://stops{secrets.token_hex(4)}",
+        engine={},
+    )
+    await hotmesh.deploy(MODEL)
+    started = time.monotonic()
+
+    await asyncio.wait_for(hotmesh.stop(), STOP_SECONDS * 5)
+
+    assert time.monotonic() - started < STOP_SECONDS
