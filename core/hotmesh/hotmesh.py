@@ -9,6 +9,7 @@ import json
 import logging
 import math
 import os
+import random
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -38,6 +39,7 @@ from hotmesh.engine.state import job_output, read_status, search_fields
 from hotmesh.engine.worker import WorkerCallback, WorkerHandler
 from hotmesh.errors import (
     ConfigurationError,
+    ConnectionFailedError,
     DeploymentError,
     HotMeshError,
     JobFailedError,
@@ -58,6 +60,10 @@ from hotmesh.store.protocol import (
 )
 
 logger = logging.getLogger(__name__)
+
+POLL_SECONDS = 1.0
+"""Mean interval at which ``pubsub`` reads a job's status, in case its
+completion notice was lost."""
 
 _NAME = re.compile(r"^[A-Za-z0-9-]+$")
 ENGINE_GROUP = "ENGINE"
@@ -729,19 +735,53 @@ class HotMesh:
                 engine_guid=self.instance_id,
                 before_commit=register,
             )
-            try:
-                job = await asyncio.wait_for(asyncio.shield(future), timeout)
-            except TimeoutError:
+            job = await self._await_job(future, job_id, timeout)
+            if job is None:
                 raise JobTimeoutError(
                     f"job {job_id!r} on topic {topic!r} did not finish within "
                     f"{timeout}s; it keeps running",
                     job_id=job_id,
-                ) from None
+                )
         finally:
             for job_id in registered:
                 self._waiters.pop(job_id, None)
         _raise_job_error(job, job_id)
         return job
+
+    async def _await_job(
+        self,
+        notice: asyncio.Future[dict[str, Any]],
+        job_id: str,
+        timeout: float | None,
+    ) -> dict[str, Any] | None:
+        """Return the job's output from its notice, or None after ``timeout``.
+
+        The job's status is also read at random intervals around
+        :data:`POLL_SECONDS`, because a notice published while the
+        subscription was reconnecting is lost. A finished job's output is
+        then read from the store.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while True:
+            wait = POLL_SECONDS * (0.5 + random.random())
+            if deadline is not None:
+                wait = min(wait, deadline - loop.time())
+            with contextlib.suppress(TimeoutError):
+                return await asyncio.wait_for(asyncio.shield(notice), max(wait, 0))
+            if deadline is not None and loop.time() >= deadline:
+                return None
+            store = self._require_store()
+            try:
+                (status,) = await store.read_job_fields(self.app, job_id, [":"])
+                if status is None or float(status) > 0:
+                    continue
+                fields = await store.read_job(self.app, job_id)
+            except ConnectionFailedError as exc:
+                logger.info("reading the status of job %r failed: %s", job_id, exc)
+                continue
+            if fields:
+                return job_output(fields)
 
     async def add(self, message: Mapping[str, Any]) -> None:
         """Append a raw message to the engine stream, e.g. a late worker response.

@@ -1,9 +1,10 @@
-"""Replies lost to a dropped connection: the messages they carried resume at once.
+"""Replies and notices lost to a dropped connection: nothing waits for a reclaim.
 
 The server hands messages to a consumer in the reply to a read, or in the
 reply to a write that claims the messages it appends. When that reply is
 lost, the messages stay pending for the consumer, and without a look at its
-own pending messages they would wait for a reclaim (60 s here).
+own pending messages they would wait for a reclaim (60 s here). A job's
+completion notice published while a subscription reconnects is lost too.
 """
 
 from __future__ import annotations
@@ -149,3 +150,17 @@ async def test_lost_claim_reply_resumes(dropping: Any) -> None:
     assert len(wrapper.lost) >= 1
     assert job["data"]["y"] == 10
     assert time.monotonic() - started < RECLAIM_DELAY_MS / 1000
+
+
+@pytest.mark.timeout(60)
+async def test_lost_notice_pubsub_returns(
+    dropping: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, hotmesh = dropping
+    # Every completion notice is lost, as when published during a reconnect.
+    monkeypatch.setattr(hotmesh.quorum, "on_job", lambda body: None)
+
+    job = await hotmesh.pubsub("lost.test", {"x": 4}, timeout=10)
+
+    assert job["data"]["y"] == 8
+    assert job["metadata"]["js"] == 0
