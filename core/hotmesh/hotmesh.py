@@ -61,9 +61,10 @@ from hotmesh.store.protocol import (
 
 logger = logging.getLogger(__name__)
 
-POLL_SECONDS = 1.0
+POLL_SECONDS = 0.5
 """Mean interval at which ``pubsub`` reads a job's status, in case its
-completion notice was lost."""
+completion notice was lost. It stays below the default ``expire`` of 1 s,
+so the output of a finished job is read before the job expires."""
 
 _NAME = re.compile(r"^[A-Za-z0-9-]+$")
 ENGINE_GROUP = "ENGINE"
@@ -760,6 +761,10 @@ class HotMesh:
         :data:`POLL_SECONDS`, because a notice published while the
         subscription was reconnecting is lost. A finished job's output is
         then read from the store.
+
+        Raises:
+            JobNotFoundError: The job finished and expired before its
+                output could be read.
         """
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
@@ -774,14 +779,21 @@ class HotMesh:
             store = self._require_store()
             try:
                 (status,) = await store.read_job_fields(self.app, job_id, [":"])
-                if status is None or float(status) > 0:
+                if status is not None and float(status) > 0:
                     continue
-                fields = await store.read_job(self.app, job_id)
+                fields = await store.read_job(self.app, job_id) if status else None
             except ConnectionFailedError as exc:
                 logger.info("reading the status of job %r failed: %s", job_id, exc)
                 continue
             if fields:
                 return job_output(fields)
+            if notice.done():
+                return notice.result()
+            raise JobNotFoundError(
+                f"job {job_id!r} finished and expired before its output was "
+                "read; give its graph a longer expire",
+                job_id=job_id,
+            )
 
     async def add(self, message: Mapping[str, Any]) -> None:
         """Append a raw message to the engine stream, e.g. a late worker response.

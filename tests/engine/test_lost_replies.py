@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from hotmesh import HotMesh
-from hotmesh.errors import ConnectionFailedError
+from hotmesh.errors import ConnectionFailedError, JobNotFoundError
 from hotmesh.registry import open_store
 from hotmesh.store.protocol import AppKey, Step, StepResult, Store, StreamMessage
 
@@ -68,6 +68,9 @@ class DroppingStore:
         """Whether the next commit that claims messages loses its reply."""
         self.lost: list[str] = []
         """Ids of the messages whose reply was lost."""
+        self.failing_groups = 0
+        """How many ``ensure_group`` calls still fail, as when the server
+        is unreachable when consumers start."""
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
@@ -88,6 +91,12 @@ class DroppingStore:
             self._lose([item.lease.message_id for item in result.claimed])
         return result
 
+    async def ensure_group(self, app: AppKey, topic: str, group: str) -> None:
+        if self.failing_groups > 0:
+            self.failing_groups -= 1
+            raise ConnectionFailedError("cannot reach the server")
+        await self._store.ensure_group(app, topic, group)
+
     def _lose(self, message_ids: list[str]) -> None:
         self.lost.extend(message_ids)
         raise ConnectionFailedError("connection dropped before the reply arrived")
@@ -97,11 +106,8 @@ def double(message: dict[str, Any]) -> dict[str, Any]:
     return {"data": {"y": message["data"]["x"] * 2}}
 
 
-@pytest.fixture
-async def dropping(backend_url: str, namespace: str) -> Any:
-    """Yield a store that loses chosen replies and a HotMesh instance on it."""
-    store = await open_store(backend_url)
-    wrapper = DroppingStore(store)
+async def start_mesh(wrapper: DroppingStore, namespace: str) -> HotMesh:
+    """Start an engine and a worker on ``wrapper`` with 60 s reclaim delays."""
     hotmesh = await HotMesh.init(
         app_id="lost",
         namespace=namespace,
@@ -121,6 +127,15 @@ async def dropping(backend_url: str, namespace: str) -> Any:
     )
     await hotmesh.deploy(MODEL)
     await hotmesh.activate("1", delay=0.05)
+    return hotmesh
+
+
+@pytest.fixture
+async def dropping(backend_url: str, namespace: str) -> Any:
+    """Yield a store that loses chosen replies and a HotMesh instance on it."""
+    store = await open_store(backend_url)
+    wrapper = DroppingStore(store)
+    hotmesh = await start_mesh(wrapper, namespace)
     yield wrapper, hotmesh
     await hotmesh.stop()
     await store.close()
@@ -164,3 +179,36 @@ async def test_lost_notice_pubsub_returns(
 
     assert job["data"]["y"] == 8
     assert job["metadata"]["js"] == 0
+
+
+@pytest.mark.timeout(60)
+async def test_consumers_start_after_failed_group(
+    backend_url: str, namespace: str
+) -> None:
+    store = await open_store(backend_url)
+    wrapper = DroppingStore(store)
+    # The first consumers to start cannot create their groups.
+    wrapper.failing_groups = 3
+    hotmesh = await start_mesh(wrapper, namespace)
+    try:
+        job = await hotmesh.pubsub("lost.test", {"x": 3}, timeout=10)
+    finally:
+        await hotmesh.stop()
+        await store.close()
+
+    assert wrapper.failing_groups == 0
+    assert job["data"]["y"] == 6
+
+
+@pytest.mark.timeout(60)
+async def test_lost_notice_of_expired_job_raises(
+    dropping: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, hotmesh = dropping
+    monkeypatch.setattr(hotmesh.quorum, "on_job", lambda body: None)
+    # The first status read comes 2 s or more after the start, when the
+    # job has finished and its default expire of 1 s has passed.
+    monkeypatch.setattr("hotmesh.hotmesh.POLL_SECONDS", 4.0)
+
+    with pytest.raises(JobNotFoundError, match="finished and expired"):
+        await hotmesh.pubsub("lost.test", {"x": 4}, timeout=10)

@@ -155,11 +155,14 @@ class Router:
                 return
 
     async def _run(self) -> None:
-        await self.store.ensure_group(self.app, self.topic, self.group)
         failures = 0
+        group_ready = False
         while not self._stopping:
             await self._wait_throttle()
             try:
+                if not group_ready:
+                    await self.store.ensure_group(self.app, self.topic, self.group)
+                    group_ready = True
                 await self._read_once()
                 if self._reply_lost:
                     self._reply_lost = False
@@ -173,6 +176,10 @@ class Router:
                 # handler could process) must not end the loop for good.
                 failures += 1
                 delay = min(0.1 * 2**failures, self.settings.max_backoff_ms / 1000)
+                if not isinstance(exc, ConnectionFailedError):
+                    # A server that restarted without its data lost the
+                    # group, so the next pass creates it again.
+                    group_ready = False
                 if isinstance(exc, ConnectionFailedError):
                     self._reply_lost = True
                     # Each retry is one connection attempt, so retrying a
