@@ -25,6 +25,7 @@ from hotmesh.engine.exporter import export_job
 from hotmesh.engine.leases import LeaseKeeper
 from hotmesh.engine.messages import Message, new_guid
 from hotmesh.engine.model import AppModel, load_model
+from hotmesh.engine.model._literals import MAX_CODE
 from hotmesh.engine.model._types import MAX_EXPIRE_SECONDS
 from hotmesh.engine.model._validate import MAX_APP_ID_LENGTH
 from hotmesh.engine.quorum import (
@@ -214,12 +215,15 @@ def _check_source(path_or_yaml: Any) -> None:
 
 
 def _check_code(value: Any) -> int:
-    """Return a status code, or raise unless it is a whole number from 1."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigurationError(
-            f"code={value!r} is invalid: give a whole number from 1, such as 200 or 410"
-        )
-    return value
+    """Return a status code, or raise unless it is a whole number from 1 to
+    :data:`MAX_CODE`."""
+    is_int = isinstance(value, int) and not isinstance(value, bool)
+    if is_int and 1 <= value <= MAX_CODE:
+        return int(value)
+    raise ConfigurationError(
+        f"code={value!r} is invalid: give a whole number from 1 to "
+        f"{MAX_CODE}, such as 200 or 410"
+    )
 
 
 def _check_id(kind: str, value: Any) -> str:
@@ -881,6 +885,7 @@ class HotMesh:
         (keep it) to :data:`~hotmesh.engine.model._types.MAX_EXPIRE_SECONDS`.
         """
         engine = self._require_engine()
+        _check_id("topic", topic)
         _check_id("job_id", job_id)
         if reason is not None and not isinstance(reason, str):
             raise ConfigurationError(

@@ -219,6 +219,8 @@ async def test_activate_version_checked(mesh: MeshFactory, version: Any) -> None
         ({"code": "410"}, "code='410' is invalid"),
         ({"code": 0}, "code=0 is invalid"),
         ({"code": True}, "code=True is invalid"),
+        ({"code": 1000}, "code=1000 is invalid"),
+        ({"code": 10**30}, "is invalid: give a whole number from 1 to 999"),
         ({"reason": 5}, "reason=5 is invalid"),
         ({"throw": "yes"}, "throw='yes' is invalid"),
     ],
@@ -229,6 +231,13 @@ async def test_interrupt_call_checked(
     hotmesh = await mesh("keep")
     with pytest.raises(ConfigurationError, match=message):
         await hotmesh.interrupt("keep.test", "job-1", **options)
+
+
+@pytest.mark.parametrize("topic", [None, "", 123])
+async def test_interrupt_topic_checked(mesh: MeshFactory, topic: Any) -> None:
+    hotmesh = await mesh("keep")
+    with pytest.raises(ConfigurationError, match="topic must be a non-empty string"):
+        await hotmesh.interrupt(topic, "job-1")
 
 
 @pytest.mark.parametrize("code", ["200", 200.0, -1])

@@ -800,6 +800,33 @@ GRAPH_CASES = [
         "interrupt 'expire' is -1: out of range: give whole seconds from 0",
     ),
     (
+        "underscore-sleep",
+        "      activities:\n        t1: {type: trigger}\n"
+        "        s1:\n          type: hook\n          sleep: '1_0'\n"
+        "      transitions:\n        t1: [{to: s1}]\n",
+        "app.graphs[0].activities.s1.sleep",
+        10,
+        "'sleep' is '1_0', which is not a number of seconds",
+    ),
+    (
+        "interrupt-expire-text",
+        "      activities:\n        t1: {type: trigger}\n"
+        "        i1:\n          type: interrupt\n          expire: abc\n"
+        "      transitions:\n        t1: [{to: i1}]\n",
+        "app.graphs[0].activities.i1.expire",
+        10,
+        "interrupt 'expire' is 'abc': give whole seconds from 0 to 315360000",
+    ),
+    (
+        "interrupt-code-high",
+        "      activities:\n        t1: {type: trigger}\n"
+        "        i1:\n          type: interrupt\n          code: 1000\n"
+        "      transitions:\n        t1: [{to: i1}]\n",
+        "app.graphs[0].activities.i1.code",
+        10,
+        "interrupt 'code' is 1000: out of range: give a whole number from 1 to 999",
+    ),
+    (
         "await-unknown-topic",
         "      activities:\n        t1: {type: trigger}\n"
         "        w1:\n          type: await\n          topic: no.such.graph\n"

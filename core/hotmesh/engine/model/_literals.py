@@ -13,7 +13,14 @@ from hotmesh.engine.model._types import MAX_EXPIRE_SECONDS
 
 _WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 
-_INTERRUPT_LOWEST = {"code": 1, "expire": 0}
+_DECIMAL_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+"""A number as text, in ASCII digits only (``float`` also takes ``1_0``,
+other scripts' digits and ``inf``)."""
+
+MAX_CODE = 999
+"""Highest status code of an interrupt or a hook: codes have three digits."""
+
+_INTERRUPT_RANGE = {"code": (1, MAX_CODE), "expire": (0, MAX_EXPIRE_SECONDS)}
 
 
 def is_literal(value: Any) -> bool:
@@ -36,7 +43,9 @@ def sleep_seconds(value: Any) -> float:
         ValueError: The value is not a number, or is outside 0 to
             :data:`MAX_EXPIRE_SECONDS`. The message gives the reason.
     """
-    if isinstance(value, bool):
+    if isinstance(value, bool) or (
+        isinstance(value, str) and not _DECIMAL_NUMBER.fullmatch(value.strip())
+    ):
         raise ValueError("which is not a number of seconds")
     try:
         seconds = float(value)
@@ -62,17 +71,13 @@ def interrupt_number(name: str, value: Any) -> int:
         value = int(value)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    lowest = _INTERRUPT_LOWEST[name]
-    highest = MAX_EXPIRE_SECONDS if name == "expire" else None
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int)
-        or value < lowest
-        or (highest is not None and value > highest)
-    ):
-        if highest is None:
-            raise ValueError(f"give a whole number from {lowest}")
-        raise ValueError(
-            f"out of range: give whole seconds from {lowest} to {highest} (10 years)"
-        )
+    lowest, highest = _INTERRUPT_RANGE[name]
+    if name == "code":
+        wanted = f"give a whole number from {lowest} to {highest}"
+    else:
+        wanted = f"give whole seconds from {lowest} to {highest} (10 years)"
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(wanted)
+    if not lowest <= value <= highest:
+        raise ValueError(f"out of range: {wanted}")
     return value
