@@ -73,11 +73,11 @@ def interrupt_number(name: str, value: Any) -> int:
         value = int(value)
     lowest, highest = _INTERRUPT_RANGE[name]
     if name == "code":
-        wanted = f"give a whole number from {lowest} to {highest}"
+        expected = f"give a whole number from {lowest} to {highest}"
     else:
-        wanted = f"give whole seconds from {lowest} to {highest} (10 years)"
+        expected = f"give whole seconds from {lowest} to {highest} (10 years)"
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(wanted)
+        raise ValueError(expected)
     if not lowest <= value <= highest:
-        raise ValueError(f"out of range: {wanted}")
+        raise ValueError(f"out of range: {expected}")
     return value
