@@ -288,6 +288,7 @@ class Router:
             done()
 
     async def _handle(self, item: StreamMessage) -> None:
+        attempt = 0
         while True:
             try:
                 await self.handler(item)
@@ -296,7 +297,11 @@ class Router:
                 self._reply_lost = True
                 if not self.settings.retry_lost or self._stopping:
                     raise
-                logger.warning(
+                attempt += 1
+                # One warning a message: retries through an outage repeat it.
+                level = logging.WARNING if attempt == 1 else logging.DEBUG
+                logger.log(
+                    level,
                     "processing message %s on %s failed (%s); retrying in %.1fs",
                     item.lease.message_id,
                     describe_topic(self.topic),

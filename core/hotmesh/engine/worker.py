@@ -238,6 +238,7 @@ class WorkerHandler:
         is left to a reclaim.
         """
         deadline = time.monotonic() + ACK_RETRY_SECONDS
+        attempt = 0
         while True:
             try:
                 return await self.store.ack(self.app, lease, messages, claim)
@@ -246,7 +247,11 @@ class WorkerHandler:
                     self.engine.reply_lost()
                 if time.monotonic() >= deadline:
                     raise
-                logger.warning(
+                attempt += 1
+                # One warning a message: retries through an outage repeat it.
+                level = logging.WARNING if attempt == 1 else logging.DEBUG
+                logger.log(
+                    level,
                     "acknowledging message %s on %s failed (%s); retrying",
                     lease.message_id,
                     describe_topic(self.topic),
