@@ -463,6 +463,31 @@ def test_problem_messages_name_the_cause(tmp_path: Path) -> None:
     assert str(problems[0]).startswith("<inline>:2 at app.id: invalid app id")
 
 
+def test_await_check_skips_invalid_subscribes() -> None:
+    problems = problems_of(
+        inline("""
+        app:
+          id: waits
+          version: '1'
+          graphs:
+            - subscribes: waits.start
+              activities:
+                t1: {type: trigger}
+                a1: {type: await, topic: waits.child}
+              transitions:
+                t1: [{to: a1}]
+            - subscribes: []
+              activities:
+                c0: {type: trigger}
+        """)
+    )
+
+    assert [problem.path for problem in problems] == [
+        "app.graphs[1].subscribes",
+        "app.graphs[0].activities.a1.topic",
+    ]
+
+
 def test_missing_ref_file(tmp_path: Path) -> None:
     root = write(
         tmp_path,

@@ -155,7 +155,11 @@ def _check_await_topics(checkers: list[GraphChecker], reporter: Reporter) -> Non
     such an activity would fail. Topics with ``{...}`` are resolved when a
     job runs and checked then.
     """
-    subscribed = {checker.graph.get("subscribes") for checker in checkers}
+    subscribed: set[str] = set()
+    for checker in checkers:
+        topic = checker.graph.get("subscribes")
+        if isinstance(topic, str):
+            subscribed.add(topic)
     for checker in checkers:
         for aid, definition in checker.activities.items():
             if not isinstance(definition, dict) or definition.get("type") != "await":
