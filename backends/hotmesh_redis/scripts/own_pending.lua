@@ -7,6 +7,8 @@
 -- Returns a list of {message id, delivery count, payload}, oldest first.
 -- Entries deleted from the stream are left out: a reclaim acknowledges them.
 
+--@include lib/entries.lua
+
 local stream, group, consumer = KEYS[1], ARGV[1], ARGV[2]
 local pending = redis.call('XPENDING', stream, group, '-', '+', ARGV[3], consumer)
 
@@ -15,13 +17,7 @@ for _, entry in ipairs(pending) do
   local id, deliveries = entry[1], entry[4]
   local found = redis.call('XRANGE', stream, id, id)
   if found[1] then
-    local fields, payload = found[1][2], ''
-    for i = 1, #fields, 2 do
-      if fields[i] == 'm' then
-        payload = fields[i + 1]
-      end
-    end
-    result[#result + 1] = {id, deliveries, payload}
+    result[#result + 1] = {id, deliveries, payload_of(found[1][2])}
   end
 end
 return result

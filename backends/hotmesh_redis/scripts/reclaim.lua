@@ -18,6 +18,7 @@
 
 --@include lib/reader.lua
 --@include lib/lease.lua
+--@include lib/entries.lua
 
 local stream, dead_letters, deadlines = KEYS[1], KEYS[2], KEYS[3]
 local group, consumer = ARGV[1], ARGV[2]
@@ -26,15 +27,6 @@ local limit = tonumber(ARGV[5])
 -- Messages under a live deadline are skipped, so inspect more entries than
 -- the limit: held messages ahead in the list must not hide idle ones behind.
 local window = limit * 10
-
-local function payload_of(entry_fields)
-  for i = 1, #entry_fields, 2 do
-    if entry_fields[i] == 'm' then
-      return entry_fields[i + 1]
-    end
-  end
-  return ''
-end
 
 local function delivery_count(id)
   local pending = redis.call('XPENDING', stream, group, id, id, 1)
