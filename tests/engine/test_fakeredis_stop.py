@@ -43,17 +43,25 @@ def answer(message: dict[str, Any]) -> dict[str, Any]:
     return {"data": {"y": "done"}}
 
 
-@pytest.mark.timeout(60)
-async def test_stop_after_pubsub_is_prompt() -> None:
+async def start(engine: dict[str, Any], **options: Any) -> HotMesh:
+    """Start an instance on a fakeredis server of its own and deploy the model."""
     pytest.importorskip("hotmesh_fakeredis")
     hotmesh = await HotMesh.init(
         app_id="stops",
         namespace=f"stop{secrets.token_hex(3)}",
         connection=f"fakeredis://stops{secrets.token_hex(4)}",
-        engine={"block_ms": 100},
-        workers=[{"topic": "stops.work", "callback": answer}],
+        engine=engine,
+        **options,
     )
     await hotmesh.deploy(MODEL)
+    return hotmesh
+
+
+@pytest.mark.timeout(60)
+async def test_stop_after_pubsub_is_prompt() -> None:
+    hotmesh = await start(
+        {"block_ms": 100}, workers=[{"topic": "stops.work", "callback": answer}]
+    )
     await hotmesh.activate("1")
     job = await hotmesh.pubsub("stops.test", {}, timeout=10)
     started = time.monotonic()
@@ -66,14 +74,7 @@ async def test_stop_after_pubsub_is_prompt() -> None:
 
 @pytest.mark.timeout(60)
 async def test_stop_right_after_deploy_is_prompt() -> None:
-    pytest.importorskip("hotmesh_fakeredis")
-    hotmesh = await HotMesh.init(
-        app_id="stops",
-        namespace=f"stop{secrets.token_hex(3)}",
-        connection=f"fakeredis://stops{secrets.token_hex(4)}",
-        engine={},
-    )
-    await hotmesh.deploy(MODEL)
+    hotmesh = await start({})
     started = time.monotonic()
 
     await asyncio.wait_for(hotmesh.stop(), STOP_SECONDS * 5)

@@ -168,20 +168,6 @@ async def test_lost_claim_reply_resumes(dropping: Any) -> None:
 
 
 @pytest.mark.timeout(60)
-async def test_lost_notice_pubsub_returns(
-    dropping: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    _, hotmesh = dropping
-    # Every completion notice is lost, as when published during a reconnect.
-    monkeypatch.setattr(hotmesh.quorum, "on_job", lambda body: None)
-
-    job = await hotmesh.pubsub("lost.test", {"x": 4}, timeout=10)
-
-    assert job["data"]["y"] == 8
-    assert job["metadata"]["js"] == 0
-
-
-@pytest.mark.timeout(60)
 async def test_consumers_start_after_failed_group(
     backend_url: str, namespace: str
 ) -> None:
@@ -200,15 +186,30 @@ async def test_consumers_start_after_failed_group(
     assert job["data"]["y"] == 6
 
 
-@pytest.mark.timeout(60)
-async def test_lost_notice_of_expired_job_raises(
-    dropping: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def unnotified(dropping: Any, monkeypatch: pytest.MonkeyPatch) -> HotMesh:
+    """Return the instance of ``dropping`` with every completion notice lost,
+    as when the notices are published while its subscription reconnects."""
     _, hotmesh = dropping
     monkeypatch.setattr(hotmesh.quorum, "on_job", lambda body: None)
+    return hotmesh
+
+
+@pytest.mark.timeout(60)
+async def test_lost_notice_pubsub_returns(unnotified: HotMesh) -> None:
+    job = await unnotified.pubsub("lost.test", {"x": 4}, timeout=10)
+
+    assert job["data"]["y"] == 8
+    assert job["metadata"]["js"] == 0
+
+
+@pytest.mark.timeout(60)
+async def test_lost_notice_of_expired_job_raises(
+    unnotified: HotMesh, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The first status read comes 2 s or more after the start, when the
     # job has finished and its default expire of 1 s has passed.
     monkeypatch.setattr("hotmesh.hotmesh.POLL_SECONDS", 4.0)
 
     with pytest.raises(JobNotFoundError, match="finished and expired"):
-        await hotmesh.pubsub("lost.test", {"x": 4}, timeout=10)
+        await unnotified.pubsub("lost.test", {"x": 4}, timeout=10)
