@@ -52,6 +52,7 @@ from hotmesh.registry import open_store
 from hotmesh.store.protocol import (
     ENGINE_TOPIC,
     INTERRUPTED_BELOW,
+    STATUS_FIELD,
     TIMER_TOPIC,
     AppKey,
     Outgoing,
@@ -782,10 +783,14 @@ class HotMesh:
                 return None
             store = self._require_store()
             try:
-                (status,) = await store.read_job_fields(self.app, job_id, [":"])
+                (status,) = await store.read_job_fields(
+                    self.app, job_id, [STATUS_FIELD]
+                )
                 if status is not None and float(status) > 0:
                     continue
-                fields = await store.read_job(self.app, job_id) if status else None
+                fields = (
+                    None if status is None else await store.read_job(self.app, job_id)
+                )
             except ConnectionFailedError as exc:
                 logger.info("reading the status of job %r failed: %s", job_id, exc)
                 continue

@@ -176,15 +176,15 @@ class Router:
                 # handler could process) must not end the loop for good.
                 failures += 1
                 delay = min(0.1 * 2**failures, self.settings.max_backoff_ms / 1000)
-                if not isinstance(exc, ConnectionFailedError):
-                    # A server that restarted without its data lost the
-                    # group, so the next pass creates it again.
-                    group_ready = False
                 if isinstance(exc, ConnectionFailedError):
                     self._reply_lost = True
                     # Each retry is one connection attempt, so retrying a
                     # down server every reconnect_ms costs it little.
                     delay = min(delay, self.settings.reconnect_ms / 1000)
+                else:
+                    # A server that restarted without its data lost the
+                    # group, so the next pass creates it again.
+                    group_ready = False
                 logger.warning(
                     "consumer of %s failed (%s); retrying in %.1fs",
                     describe_topic(self.topic),

@@ -407,11 +407,7 @@ def interrupt_order(step: StepInput) -> InterruptOrder:
         reason=option("reason", None),
         code=_interrupt_number(step.activity, "code", option("code", 410)),
         throw=option("throw", True) is not False,
-        expire=(
-            None
-            if expire is None
-            else _interrupt_number(step.activity, "expire", expire)
-        ),
+        expire=expire,
         stack=str(option("stack", "")),
     )
 
